@@ -1,0 +1,133 @@
+package shim
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// dmtcpProtectedFD is where DMTCP's own descriptors start inside a job's
+// processes (PROTECTED_FD_START in DMTCP's sources); they are not the job's.
+const dmtcpProtectedFD = 820
+
+// descendants lists pid and all processes below it.
+func descendants(root int) []int {
+	children := map[int][]int{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if ppid, ok := parentOf(pid); ok {
+			children[ppid] = append(children[ppid], pid)
+		}
+	}
+	out := []int{root}
+	for i := 0; i < len(out); i++ {
+		out = append(out, children[out[i]]...)
+	}
+	return out
+}
+
+// parentOf reads the ppid from /proc/PID/stat, after the command name,
+// which may itself contain spaces and parentheses.
+func parentOf(pid int) (int, bool) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, false
+	}
+	i := bytes.LastIndexByte(data, ')')
+	if i < 0 {
+		return 0, false
+	}
+	f := strings.Fields(string(data[i+1:]))
+	if len(f) < 2 {
+		return 0, false
+	}
+	ppid, err := strconv.Atoi(f[1])
+	return ppid, err == nil
+}
+
+// openFiles lists the regular files the job's processes have open by an
+// absolute path outside its working directory: DMTCP reopens them by that
+// path on restart and aborts when one is missing, so the shim records them
+// with the checkpoint and checks for them first.
+func openFiles(root int, cwd string, exclude []string) []string {
+	seen := map[string]bool{}
+	skip := func(p string) bool {
+		if within(p, cwd) {
+			return true
+		}
+		for _, pre := range []string{"/proc", "/dev", "/sys"} {
+			if within(p, pre) {
+				return true
+			}
+		}
+		for _, e := range exclude {
+			if within(p, e) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, pid := range descendants(root) {
+		fdDir := "/proc/" + strconv.Itoa(pid) + "/fd"
+		fds, err := os.ReadDir(fdDir)
+		if err != nil {
+			continue
+		}
+		for _, fd := range fds {
+			n, err := strconv.Atoi(fd.Name())
+			if err != nil || n >= dmtcpProtectedFD {
+				continue
+			}
+			target, err := os.Readlink(filepath.Join(fdDir, fd.Name()))
+			if err != nil || !filepath.IsAbs(target) || strings.HasSuffix(target, " (deleted)") || skip(target) {
+				continue
+			}
+			if st, err := os.Stat(filepath.Join(fdDir, fd.Name())); err != nil || !st.Mode().IsRegular() {
+				continue
+			}
+			seen[target] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for p := range seen {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// within reports whether path is dir or below it.
+func within(path, dir string) bool {
+	if dir == "" {
+		return false
+	}
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../")
+}
+
+// fdOffset reads a descriptor's file position from /proc/PID/fdinfo.
+func fdOffset(pid, fd int) int64 {
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/fdinfo/" + strconv.Itoa(fd))
+	if err != nil {
+		return -1
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "pos:"); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+			if err == nil {
+				return n
+			}
+		}
+	}
+	return -1
+}

@@ -1,0 +1,611 @@
+// Package shim is shim_dmtcp: the program a scheduler runs in place of a
+// long job so that the job survives eviction.
+//
+// It runs the job under a checkpoint engine (DMTCP), checkpoints it every
+// --ckptint and when the scheduler's vacate signal arrives, keeps complete
+// checkpoint generations, and on its next start resumes the job from the
+// newest complete one, possibly in another directory on another machine.
+// The job's stdout and stderr stay the job's; the shim's own messages go to
+// --log. Main is the whole program; cmd/shim_dmtcp only calls it.
+package shim
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/dmtcp-condor/dmtcp-condor/shim/ckptstore"
+	"github.com/dmtcp-condor/dmtcp-condor/shim/dmtcp"
+	"github.com/dmtcp-condor/dmtcp-condor/shim/engine"
+	"github.com/dmtcp-condor/dmtcp-condor/shim/exitcode"
+	"github.com/dmtcp-condor/dmtcp-condor/shim/platform"
+)
+
+// Version is stamped at build time (-ldflags "-X ...shim.Version=1.2.0").
+var Version = "devel"
+
+// Engine starts a job under a checkpointing system.
+type Engine interface {
+	Name() string
+	Version() string
+	Launch(ctx context.Context, spec engine.Spec) (Job, error)
+	Restart(ctx context.Context, spec engine.Spec, images []string) (Job, error)
+}
+
+// Job is a running, checkpointable computation.
+type Job interface {
+	PID() int
+	Done() <-chan struct{}
+	Status() engine.Status
+	Signal(sig syscall.Signal) error
+	// Checkpoint returns once the checkpoint is complete on disk, calling
+	// atSuspend while the job is suspended for it.
+	Checkpoint(ctx context.Context, atSuspend func()) (engine.Checkpoint, error)
+	// Stop ends the computation after a checkpoint.
+	Stop(ctx context.Context) error
+	Close()
+}
+
+// Main runs shim_dmtcp with os.Args-style args and returns its exit code.
+// It does not return when the job died of a signal: the shim then dies of
+// the same signal.
+func Main(args []string) int {
+	opts, err := ParseOptions(args[1:], os.Getenv)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "shim_dmtcp: error: %v\nRun 'shim_dmtcp --help' for usage.\n", err)
+		return exitcode.Usage
+	}
+	if opts.ShowHelp {
+		Usage(os.Stdout)
+		return 0
+	}
+	if opts.ShowVersion {
+		fmt.Printf("shim_dmtcp %s\n", Version)
+		return 0
+	}
+	log, err := openLog(opts.Log, os.Stderr)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "shim_dmtcp: error: %v; check the --log path\n", err)
+		return exitcode.Usage
+	}
+	defer log.Close()
+
+	s := &supervisor{opts: opts, log: log}
+	res, err := s.run(context.Background())
+	if err != nil {
+		code := exitcode.Of(err)
+		log.Printf("fatal: %v (exit code %d)", err, code)
+		fmt.Fprintf(os.Stderr, "shim_dmtcp: error: %v (exit code %d; details in %s)\n", err, code, log.where())
+		return code
+	}
+	switch {
+	case res.checkpointed:
+		log.Printf("exit %d: checkpointed and stopped", opts.CheckpointExitCode)
+		return opts.CheckpointExitCode
+	case res.status.Signal != 0:
+		log.Printf("the job died of %s; the shim does too", SignalName(res.status.Signal))
+		log.Close()
+		dieOfSignal(res.status.Signal)
+	}
+	log.Printf("exit %d: the job's own exit code", res.status.Code)
+	return res.status.Code
+}
+
+// result is how a run ended without a fatal error.
+type result struct {
+	status       engine.Status // the job's own end
+	checkpointed bool          // stopped after a checkpoint
+}
+
+type supervisor struct {
+	opts Options
+	log  *logger
+
+	cwd     string
+	store   *ckptstore.Store
+	stage   string // DMTCP's checkpoint directory, at a stable path
+	key     string // names stage; kept in every manifest
+	engine  Engine
+	here    *platform.Info // this machine, collected once
+	job     Job
+	stdio   stdioFiles
+	excl    []string // paths never reported as the job's open files
+	chirped bool
+}
+
+// trappedSignals ask the job to leave; forwardedSignals go to the job.
+func (s *supervisor) signals() (trapped, forwarded []os.Signal) {
+	trapped = []os.Signal{s.opts.Signal}
+	if s.opts.Signal != syscall.SIGTERM {
+		trapped = append(trapped, syscall.SIGTERM)
+	}
+	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGUSR1} {
+		if sig != s.opts.Signal {
+			forwarded = append(forwarded, sig)
+		}
+	}
+	return trapped, forwarded
+}
+
+func (s *supervisor) run(ctx context.Context) (result, error) {
+	// Listen first: a vacate signal that arrives while DMTCP starts up must
+	// not kill the shim.
+	trapped, forwarded := s.signals()
+	sigc := make(chan os.Signal, 16)
+	signal.Notify(sigc, append(trapped, forwarded...)...)
+	defer signal.Stop(sigc)
+
+	var err error
+	if s.cwd, err = os.Getwd(); err != nil {
+		return result{}, exitcode.Errorf(exitcode.Internal, "working directory: %w", err)
+	}
+	if strings.HasPrefix(s.opts.Program, "-") {
+		return result{}, exitcode.Errorf(exitcode.Usage, "program name %q starts with '-'; write ./%s", s.opts.Program, s.opts.Program)
+	}
+	s.log.Printf("shim_dmtcp %s starting in %s: %s", Version, s.cwd, quoteArgv(append([]string{s.opts.Program}, s.opts.Args...)))
+
+	if s.store, err = ckptstore.Open(s.opts.CkptDir); err != nil {
+		return result{}, exitcode.Errorf(exitcode.CheckpointDir, "%w", err)
+	}
+	defer s.store.Close()
+	gen, skipped, err := s.store.Latest()
+	if err != nil {
+		return result{}, exitcode.Errorf(exitcode.CheckpointDir, "read checkpoints: %w", err)
+	}
+	for _, sk := range skipped {
+		s.log.Printf("skipping checkpoint %s", sk)
+	}
+	if err := s.store.Tidy(); err != nil {
+		return result{}, exitcode.Errorf(exitcode.CheckpointDir, "%w", err)
+	}
+	if gen != nil {
+		s.key = gen.Manifest.StageKey
+	}
+	if err := s.makeStage(); err != nil {
+		return result{}, exitcode.Errorf(exitcode.CheckpointDir, "%w", err)
+	}
+	defer s.removeStage()
+
+	if err := s.findEngine(ctx); err != nil {
+		return result{}, err
+	}
+	if gen != nil {
+		err = s.restart(ctx, gen)
+	} else {
+		err = s.launch(ctx)
+	}
+	if err != nil {
+		return result{}, err
+	}
+	defer s.job.Close()
+	return s.supervise(ctx, sigc, trapped)
+}
+
+// makeStage creates the directory DMTCP writes checkpoints into: the same
+// absolute path wherever the job restarts (see DefaultStageDir), private,
+// and empty.
+func (s *supervisor) makeStage() error {
+	if s.key == "" {
+		b := make([]byte, 8)
+		if _, err := rand.Read(b); err != nil {
+			return fmt.Errorf("stage key: %w", err)
+		}
+		s.key = hex.EncodeToString(b)
+	}
+	parent := filepath.Join(s.opts.StageDir, fmt.Sprintf("dmtcp-condor-%d", os.Getuid()))
+	dir := filepath.Join(parent, s.key)
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("clear staging directory: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create staging directory (--stage-dir): %w", err)
+	}
+	if err := os.Chmod(parent, 0o700); err != nil {
+		return fmt.Errorf("make staging directory private: %w", err)
+	}
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return fmt.Errorf("staging directory: %w", err)
+	}
+	s.stage = real
+	return nil
+}
+
+func (s *supervisor) removeStage() {
+	if s.stage == "" {
+		return
+	}
+	if err := os.RemoveAll(s.stage); err != nil {
+		s.log.Printf("warning: remove staging directory: %v", err)
+	}
+	_ = os.Remove(filepath.Dir(s.stage)) // only if no other job uses it
+}
+
+// findEngine locates DMTCP the way the options say.
+func (s *supervisor) findEngine(ctx context.Context) error {
+	self, _ := os.Executable()
+	if real, err := filepath.EvalSymlinks(self); err == nil {
+		self = real
+	}
+	inst, err := dmtcp.Locate(dmtcp.Search{
+		Prefix:    s.opts.DMTCPPrefix,
+		Cwd:       s.cwd,
+		SelfDir:   filepath.Dir(self),
+		EnvPrefix: os.Getenv("DMTCP_PREFIX"),
+		Path:      os.Getenv("PATH"),
+	})
+	if err != nil {
+		return exitcode.Errorf(exitcode.DMTCPNotFound, "%w", err)
+	}
+	if err := inst.Probe(ctx); err != nil {
+		return exitcode.Errorf(exitcode.DMTCPNotFound, "DMTCP at %s does not run here: %w", inst.Prefix, err)
+	}
+	s.log.Printf("DMTCP %s at %s (found via %s)", inst.Version, inst.Prefix, inst.Where)
+	s.engine = dmtcpEngine{&dmtcp.Engine{Install: inst}}
+	s.excl = []string{s.store.Dir(), s.stage, inst.Prefix}
+	return nil
+}
+
+// dmtcpEngine adapts *dmtcp.Engine's concrete job type to the Engine
+// interface.
+type dmtcpEngine struct{ e *dmtcp.Engine }
+
+func (d dmtcpEngine) Name() string    { return d.e.Name() }
+func (d dmtcpEngine) Version() string { return d.e.Version() }
+func (d dmtcpEngine) Launch(ctx context.Context, spec engine.Spec) (Job, error) {
+	return d.e.Launch(ctx, spec)
+}
+func (d dmtcpEngine) Restart(ctx context.Context, spec engine.Spec, images []string) (Job, error) {
+	return d.e.Restart(ctx, spec, images)
+}
+
+func (s *supervisor) spec() engine.Spec {
+	logPath := ""
+	if s.log.path != "" {
+		logPath, _ = filepath.Abs(s.log.path)
+	} else {
+		// DMTCP's diagnostics go to a file, never to /dev/null; with no
+		// --log, one beside the checkpoints.
+		logPath = filepath.Join(s.store.Dir(), "dmtcp-diagnostics.log")
+	}
+	return engine.Spec{
+		Argv:     append([]string{s.opts.Program}, s.opts.Args...),
+		Dir:      s.cwd,
+		Env:      absEnv(os.Environ(), s.cwd, "DMTCP_TMPDIR", "TMPDIR"),
+		Stdin:    s.stdio.in,
+		Stdout:   s.stdio.out,
+		Stderr:   s.stdio.err,
+		CkptDir:  s.stage,
+		Compress: s.opts.Compress,
+		LogLine:  func(line string) { s.log.Printf("%s", line) },
+		LogPath:  logPath,
+	}
+}
+
+func (s *supervisor) platform(ctx context.Context) platform.Info {
+	if s.here == nil {
+		p := platform.Collect(ctx, s.engine.Version())
+		s.here = &p
+	}
+	return *s.here
+}
+
+func (s *supervisor) launch(ctx context.Context) error {
+	if err := checkProgram(s.opts.Program, s.cwd); err != nil {
+		return exitcode.Errorf(exitcode.Launch, "%w", err)
+	}
+	var err error
+	if s.stdio, err = openStdio(s.opts, nil); err != nil {
+		return exitcode.Errorf(exitcode.Usage, "%w", err)
+	}
+	defer s.stdio.closeOurs()
+	start := time.Now()
+	if s.job, err = s.engine.Launch(ctx, s.spec()); err != nil {
+		return err
+	}
+	s.log.Printf("launched pid %d under DMTCP in %s", s.job.PID(), time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func (s *supervisor) restart(ctx context.Context, gen *ckptstore.Generation) error {
+	m := gen.Manifest
+	s.log.Printf("resuming from checkpoint generation %d of %s (%d process(es), taken %s on %s in %s)",
+		m.Generation, gen.Dir, m.Processes, m.Created.Format(time.RFC3339), m.Platform.Hostname, m.Cwd)
+	if !sameArgv(m.Argv, append([]string{s.opts.Program}, s.opts.Args...)) {
+		s.log.Printf("note: the checkpointed job was started as %s; resuming it, not the new command line", quoteArgv(m.Argv))
+	}
+	verdict := platform.Check(m.Platform, s.platform(ctx))
+	for _, w := range verdict.Warnings {
+		s.log.Printf("note: %s", w)
+	}
+	if !verdict.OK() {
+		return exitcode.Errorf(exitcode.Incompatible, "cannot restart checkpoint generation %d here: %s",
+			m.Generation, strings.Join(verdict.Problems, "; "))
+	}
+	if missing := missingFiles(m.OpenFiles); len(missing) > 0 {
+		return exitcode.Errorf(exitcode.MissingFiles,
+			"cannot restart: the job had these files open outside its working directory and they are missing here: %s; make them available at the same path (or keep job files inside the working directory)",
+			strings.Join(missing, ", "))
+	}
+	var err error
+	if s.stdio, err = openStdio(s.opts, &m.Stdio); err != nil {
+		return exitcode.Errorf(exitcode.Restart, "%w", err)
+	}
+	defer s.stdio.closeOurs()
+	start := time.Now()
+	if s.job, err = s.engine.Restart(ctx, s.spec(), gen.ImagePaths()); err != nil {
+		return err
+	}
+	s.log.Printf("restarted pid %d from %d image(s) in %s", s.job.PID(), len(gen.ImagePaths()), time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// checkpointDone is a finished checkpoint attempt.
+type checkpointDone struct {
+	ckpt  engine.Checkpoint
+	stdio ckptstore.Stdio
+	open  []string
+	err   error
+}
+
+// supervise waits for the job, the vacate signal and the checkpoint timer.
+// The shim uses no CPU in between: it only blocks on these channels.
+func (s *supervisor) supervise(ctx context.Context, sigc <-chan os.Signal, trapped []os.Signal) (result, error) {
+	var tick <-chan time.Time
+	var timer *time.Timer
+	rearm := func() {
+		if s.opts.CkptInterval > 0 {
+			if timer == nil {
+				timer = time.NewTimer(s.opts.CkptInterval)
+			} else {
+				timer.Reset(s.opts.CkptInterval)
+			}
+			tick = timer.C
+		}
+	}
+	rearm()
+	var ckptc chan checkpointDone // non-nil while a checkpoint runs
+	vacating, stopAfter := false, false
+	ckptCtx, cancelCkpt := context.WithCancel(ctx)
+	defer cancelCkpt()
+
+	for {
+		select {
+		case <-s.job.Done():
+			if ckptc != nil {
+				<-ckptc // it ends promptly once the job has
+			}
+			st := s.job.Status()
+			s.job.Close()
+			return s.finished(st)
+
+		case sig := <-sigc:
+			if !isTrapped(sig, trapped) {
+				s.log.Printf("forwarding %s to the job", sig)
+				_ = s.job.Signal(sig.(syscall.Signal))
+				continue
+			}
+			if vacating {
+				s.log.Printf("received %s again: already checkpointing to leave", sig)
+				continue
+			}
+			vacating, stopAfter = true, true
+			if ckptc != nil {
+				s.log.Printf("received %s: the checkpoint under way will be the last", sig)
+				continue
+			}
+			s.log.Printf("received %s: checkpointing, then stopping", sig)
+			ckptc = s.startCheckpoint(ckptCtx)
+
+		case <-tick:
+			tick = nil
+			if ckptc == nil {
+				stopAfter = s.opts.ExitAfterCheckpoint
+				s.log.Printf("periodic checkpoint")
+				ckptc = s.startCheckpoint(ckptCtx)
+			}
+
+		case done := <-ckptc:
+			ckptc = nil
+			if done.err != nil {
+				if stopAfter {
+					s.log.Printf("checkpoint failed: %v; stopping the job without it (the previous checkpoint, if any, is kept)", done.err)
+					_ = s.job.Stop(ctx)
+					return result{}, exitcode.Errorf(exitcode.CheckpointFailed, "checkpoint failed: %w", done.err)
+				}
+				s.log.Printf("periodic checkpoint failed: %v; the job goes on, and so does the previous checkpoint", done.err)
+				rearm()
+				continue
+			}
+			if err := s.commit(ctx, done); err != nil {
+				if stopAfter {
+					_ = s.job.Stop(ctx)
+				}
+				return result{}, err
+			}
+			if stopAfter {
+				start := time.Now()
+				if err := s.job.Stop(ctx); err != nil {
+					s.log.Printf("warning: %v", err)
+				}
+				s.log.Printf("job stopped in %s", time.Since(start).Round(time.Millisecond))
+				return result{checkpointed: true}, nil
+			}
+			rearm()
+		}
+	}
+}
+
+func isTrapped(sig os.Signal, trapped []os.Signal) bool {
+	for _, t := range trapped {
+		if sig == t {
+			return true
+		}
+	}
+	return false
+}
+
+// startCheckpoint runs one checkpoint in the background; the supervisor
+// keeps watching the job and signals meanwhile.
+func (s *supervisor) startCheckpoint(ctx context.Context) chan checkpointDone {
+	out := make(chan checkpointDone, 1)
+	pid := s.job.PID()
+	go func() {
+		var d checkpointDone
+		capture := func() {
+			d.stdio = s.stdio.measure(pid)
+			d.open = openFiles(pid, s.cwd, append(s.excl, s.stdio.paths()...))
+		}
+		d.ckpt, d.err = s.job.Checkpoint(ctx, func() {
+			capture()
+			d.stdio.Exact = true
+		})
+		if d.err == nil && !d.ckpt.Suspended {
+			// Too fast to see suspended: the best left is right after.
+			capture()
+		}
+		out <- d
+	}()
+	return out
+}
+
+// commit makes a completed checkpoint the newest generation.
+func (s *supervisor) commit(ctx context.Context, d checkpointDone) error {
+	images := make(map[string]bool, len(d.ckpt.Images))
+	for _, img := range d.ckpt.Images {
+		images[img] = true
+	}
+	gen, err := s.store.Commit(s.stage, d.ckpt.Files, images, ckptstore.Manifest{
+		Engine:    s.engine.Name(),
+		Platform:  s.platform(ctx),
+		Cwd:       s.cwd,
+		Argv:      append([]string{s.opts.Program}, s.opts.Args...),
+		Stdio:     d.stdio,
+		OpenFiles: d.open,
+		Processes: d.ckpt.Processes,
+		StageKey:  s.key,
+	})
+	if err != nil {
+		return exitcode.Errorf(exitcode.CheckpointDir, "save checkpoint: %w", err)
+	}
+	var bytes int64
+	for _, f := range gen.Manifest.Files {
+		bytes += f.Size
+	}
+	s.log.Printf("checkpoint generation %d complete: %d process(es), %d image(s), %.1f MB, %s",
+		gen.Manifest.Generation, d.ckpt.Processes, len(d.ckpt.Images), float64(bytes)/1e6, d.ckpt.Duration.Round(time.Millisecond))
+	if !d.stdio.Exact {
+		s.log.Printf("warning: the checkpoint was too quick to read the job's output sizes while it was suspended; after a restart a few lines of output may repeat")
+	}
+	if s.opts.ChirpPlatform && !s.chirped {
+		s.chirped = true
+		chirpPlatform(ctx, s.log)
+	}
+	return nil
+}
+
+// finished turns the job's own end into the shim's result.
+func (s *supervisor) finished(st engine.Status) (result, error) {
+	if st.Exited() && (st.Code == exitcode.Launch || st.Code == exitcode.Restart) {
+		// DMTCP_FAIL_RC: DMTCP itself failed. Keep the checkpoints.
+		return result{}, exitcode.Errorf(st.Code, "DMTCP failed (exit code %d); its diagnostics are in %s", st.Code, s.log.where())
+	}
+	if st.Exited() {
+		s.log.Printf("the job exited with code %d; removing its checkpoints", st.Code)
+		if err := s.store.Remove(); err != nil {
+			s.log.Printf("warning: remove checkpoints: %v", err)
+		}
+	} else {
+		s.log.Printf("the job died of %s; keeping its checkpoints", SignalName(st.Signal))
+	}
+	return result{status: st}, nil
+}
+
+// checkProgram fails early, with a message that says what to do, when the
+// program is not there: DMTCP's own message is cryptic.
+func checkProgram(prog, cwd string) error {
+	if strings.Contains(prog, "/") {
+		p := prog
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(cwd, p)
+		}
+		st, err := os.Stat(p)
+		switch {
+		case err != nil:
+			return fmt.Errorf("program %s not found in %s; was it transferred with the job (transfer_input_files)?", prog, cwd)
+		case st.IsDir():
+			return fmt.Errorf("program %s is a directory", prog)
+		case st.Mode()&0o111 == 0:
+			return fmt.Errorf("program %s is not executable; chmod +x it (HTCondor keeps the mode of transferred files)", prog)
+		}
+		return nil
+	}
+	if _, err := exec.LookPath(prog); err != nil {
+		return fmt.Errorf("program %s not found on PATH; give its path, e.g. ./%s", prog, prog)
+	}
+	return nil
+}
+
+// absEnv makes the named directory variables absolute: a submit file's
+// DMTCP_TMPDIR=. means the sandbox, not whatever directory the job is in
+// when DMTCP reads it.
+func absEnv(env []string, cwd string, names ...string) []string {
+	out := make([]string, len(env))
+	for i, kv := range env {
+		out[i] = kv
+		k, v, _ := strings.Cut(kv, "=")
+		for _, n := range names {
+			if k == n && v != "" && !filepath.IsAbs(v) {
+				out[i] = k + "=" + filepath.Join(cwd, v)
+			}
+		}
+	}
+	return out
+}
+
+func missingFiles(paths []string) []string {
+	var missing []string
+	for _, p := range paths {
+		if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
+			missing = append(missing, p)
+		}
+	}
+	return missing
+}
+
+func sameArgv(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// quoteArgv shows an argument vector unambiguously in the log.
+func quoteArgv(argv []string) string {
+	var b strings.Builder
+	for i, a := range argv {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if a != "" && !strings.ContainsAny(a, " \t\n'\"\\$`") {
+			b.WriteString(a)
+			continue
+		}
+		b.WriteString("'" + strings.ReplaceAll(a, "'", `'\''`) + "'")
+	}
+	return b.String()
+}

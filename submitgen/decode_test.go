@@ -1,0 +1,126 @@
+package submitgen
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+// base is a valid description that the bad cases below extend or break.
+const base = "program: ./sim\ndmtcp:\n  prefix: /opt/dmtcp\n"
+
+// TestBadDescriptions: each broken description gives one error that names
+// the file, the line and the key, and says what to do.
+func TestBadDescriptions(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml string
+		line       int
+		field      string
+		msg        string // substring of the message: the problem and the fix
+	}{
+		{"unknown key", base + "checkpoint:\n  interva: 30m\n", 5, "checkpoint.interva", `unknown key "interva"; did you mean "interval"?`},
+		{"unknown top-level key", "programm: ./sim\n", 1, "programm", `did you mean "program"?`},
+		{"unknown key lists allowed", base + "colour: red\n", 4, "colour", "keys allowed here: program, program_installed, arguments"},
+		{"wrong type list", base + "arguments: --fast\n", 4, "arguments", `expected a list (lines starting with "- ", or [a, b]), got "--fast"`},
+		{"wrong type scalar", base + "stdin: [a, b]\n", 4, "stdin", "expected a single value, got a list"},
+		{"wrong type int", base + "resources:\n  cpus: many\n", 5, "resources.cpus", `expected a whole number, got "many"`},
+		{"wrong type bool", base + "program_installed: maybe\n", 4, "program_installed", "expected true or false"},
+		{"wrong type mapping", base + "checkpoint: 30m\n", 4, "checkpoint", "expected a mapping with keys mode, interval"},
+		{"repeated key", base + "stdin: a\nstdin: b\n", 5, "stdin", "key repeated (first set on line 4)"},
+		{"bad interval", base + "checkpoint:\n  interval: soon\n", 5, "checkpoint.interval", `"soon" is not a duration; write it like 30m`},
+		{"negative interval", base + "checkpoint:\n  interval: -5m\n", 5, "checkpoint.interval", "is negative (-5m); use a positive duration such as 30m or 1800, or 0"},
+		{"negative seconds", base + "checkpoint:\n  interval: -1800\n", 5, "checkpoint.interval", "is negative (-30m)"},
+		{"zero interval self", base + "checkpoint:\n  mode: self\n  interval: 0\n", 6, "checkpoint.interval", "set an interval such as 30m, or use mode: evict"},
+		{"bad mode", base + "checkpoint:\n  mode: sometimes\n", 5, "checkpoint.mode", `unknown checkpoint mode "sometimes"; use evict, self or both`},
+		{"bad signal", base + "checkpoint:\n  signal: SIGKILL\n", 5, "checkpoint.signal", "use one of SIGHUP, SIGINT"},
+		{"shim exit code", base + "checkpoint:\n  exit_code: 241\n", 5, "checkpoint.exit_code", "use a code from 1 to 239 or 250 to 255"},
+		{"bad size", base + "resources:\n  memory: lots\n", 5, "resources.memory", "write a positive number of MiB like 2048 or a size like 2GB"},
+		{"missing program", "dmtcp:\n  prefix: /opt/dmtcp\n", 0, "program", "is missing; add a line like: program: ./myprogram"},
+		{"empty file", "", 1, "", "the job description is empty"},
+		{"missing dmtcp", "program: ./sim\n", 0, "dmtcp", "add dmtcp.bundle"},
+		{"both dmtcp", "program: ./sim\ndmtcp:\n  prefix: /opt/dmtcp\n  bundle: b\n", 2, "dmtcp", "sets both bundle and prefix"},
+		{"relative prefix", "program: ./sim\ndmtcp:\n  prefix: opt/dmtcp\n", 3, "dmtcp.prefix", "is not an absolute path"},
+		{"newline in argument", base + "arguments:\n  - ok\n  - |\n    two\n    lines\n", 6, "arguments[1]", "contains a newline; a submit file cannot carry newlines"},
+		{"CR in environment", base + "environment:\n  A: \"x\\ry\"\n", 5, "environment.A", "contains a carriage return"},
+		{"NUL in stdout", base + "stdout: \"a\\0b\"\n", 4, "stdout", "contains a NUL byte"},
+		{"comma in input file", base + "input_files: [\"a,b\"]\n", 4, "input_files[0]", "contains a comma"},
+		{"stdout with directory", base + "stdout: out/x.txt\n", 4, "stdout", "give a file name only"},
+		{"shared stdout", base + "stdout: x.out\nqueue:\n  count: 3\n", 4, "stdout", "add {process} to the name"},
+		{"item without items", base + "arguments: [\"{item}\"]\n", 4, "arguments[0]", "uses {item} but the queue has no items"},
+		{"bad item", base + "queue:\n  items: [a, \"b c\"]\n", 5, "queue.items[1]", "cannot be a queue item"},
+		{"negative count", base + "queue:\n  count: -2\n", 5, "queue.count", "is negative (-2)"},
+		{"bad env name", base + "environment:\n  1X: a\n", 5, "environment.1X", "is not a valid variable name"},
+		{"generator env", base + "environment:\n  DMTCP_TMPDIR: /tmp\n", 5, "environment.DMTCP_TMPDIR", "is set by the generator"},
+		{"shim env", base + "environment:\n  SHIM_DMTCP_CKPTINT: \"5\"\n", 5, "environment.SHIM_DMTCP_CKPTINT", "set it through the description's own fields"},
+		{"owned submit command", base + "submit:\n  Executable: /bin/true\n", 5, "submit.Executable", "Executable is written by the generator; HTCondor runs the shim"},
+		{"owned kill_sig", base + "submit:\n  kill_sig: 15\n", 5, "submit.kill_sig", "use checkpoint.signal"},
+		{"owned MY attribute", base + "submit:\n  MY.WantIOProxy: \"false\"\n", 5, "submit.MY.WantIOProxy", "use platform.same_as_first_checkpoint"},
+		{"bad submit key", base + "submit:\n  \"request cpus\": 2\n", 5, "submit.request cpus", "is not a submit command name"},
+		{"transfer_output_files", base + "submit:\n  transfer_output_files: a\n", 5, "submit.transfer_output_files", "so checkpoints and output survive"},
+		{"bad microarch", base + "platform:\n  microarch: \"x86 64\"\n", 5, "platform.microarch", "is not a Microarch value"},
+		{"bad legacy", base + "platform:\n  legacy:\n    checkpoint_platform: 'a\"b'\n", 6, "platform.legacy.checkpoint_platform", "contains a quote"},
+		{"bundle clash", "program: ./sim\ninput_files: [data/bin]\ndmtcp:\n  bundle: b\n", 2, "input_files[0]", "where the DMTCP bundle goes"},
+		{"not yaml", "program: [\n", 1, "", "not valid YAML: did not find expected node content"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			job, err := Decode("job.yaml", []byte(tc.yaml))
+			if err == nil {
+				err = job.Validate()
+			}
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("got %v, want a *submitgen.Error", err)
+			}
+			if e.Line != tc.line && tc.line != 0 || e.Field != tc.field || !strings.Contains(e.Msg, tc.msg) {
+				t.Errorf("got  %s\nwant job.yaml:%d: %s: ...%s...", err, tc.line, tc.field, tc.msg)
+			}
+			prefix := "job.yaml:"
+			if tc.line > 0 {
+				prefix = fmt.Sprintf("job.yaml:%d: ", tc.line)
+			}
+			if !strings.HasPrefix(err.Error(), prefix) {
+				t.Errorf("error %q does not start with %q", err, prefix)
+			}
+		})
+	}
+}
+
+// TestMissingKeyLine: a missing key is reported at the mapping that should
+// hold it when there is one.
+func TestMissingKeyLine(t *testing.T) {
+	job, err := Decode("job.yaml", []byte("# comment\nprogram: ./sim\nshim:\n  path: x\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = job.Validate()
+	if got, want := err.Error(), "job.yaml: dmtcp: is missing; add dmtcp.bundle"; !strings.HasPrefix(got, want) {
+		t.Errorf("got %q, want prefix %q", got, want)
+	}
+}
+
+// TestValidateWithoutFile: a Job built in Go gets the same checks, located by
+// field only.
+func TestValidateWithoutFile(t *testing.T) {
+	job := &Job{Program: "./sim", DMTCP: DMTCPSource{Prefix: "/opt/dmtcp"}, Arguments: []string{"a\nb"}}
+	if got, want := job.Validate().Error(), "job description: arguments[0]: contains a newline"; !strings.HasPrefix(got, want) {
+		t.Errorf("got %q, want prefix %q", got, want)
+	}
+	job.Arguments = []string{"fine"}
+	if err := job.Validate(); err != nil {
+		t.Errorf("valid job: %v", err)
+	}
+}
+
+func TestAliasesAndNullsDecode(t *testing.T) {
+	job, err := Decode("job.yaml", []byte("program: &p ./sim\narguments: [*p, 1, true, 2.50]\nstdin:\ndmtcp: {prefix: /opt/dmtcp}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(job.Arguments, "|"); got != "./sim|1|true|2.50" {
+		t.Errorf("arguments = %q: YAML scalars must be kept as written", got)
+	}
+	if job.Stdin != "" {
+		t.Errorf("stdin = %q, want empty for a null value", job.Stdin)
+	}
+}

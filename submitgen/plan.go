@@ -1,0 +1,663 @@
+package submitgen
+
+import (
+	"fmt"
+	"path"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Names the generator gives to files in the job's sandbox. They are part of
+// the contract with shim_dmtcp (see notes/shim-contract.md): the shim writes
+// them, HTCondor carries them between runs and back to the submitter.
+const (
+	ckptDir          = "dmtcp_checkpoints"
+	shimLog          = "dmtcp.$(Cluster).$(Process).log"
+	defaultStdout    = "job.{cluster}.{process}.out"
+	defaultStderr    = "job.{cluster}.{process}.err"
+	defaultInterval  = Duration(30 * 60 * 1e9)
+	defaultExitCode  = 85
+	defaultSignal    = Signal("SIGINT")
+	defaultShim      = "/usr/libexec/dmtcp-condor/shim_dmtcp"
+	bundleShim       = "bin/shim_dmtcp"
+	itemVar          = "Item"
+	firstShimFailure = 240
+)
+
+// ShimExitCodes are shim_dmtcp's infrastructure-failure exit codes with the
+// hold reason shown to the user. They mirror the shim's contract; a job that
+// exits with one is held (not rerun, not reported as done) so the user sees
+// why in condor_q -hold.
+var ShimExitCodes = []ExitCode{
+	{240, "the shim was given a bad option or value"},
+	{241, "DMTCP is missing or incomplete on the execute node"},
+	{242, "the DMTCP coordinator failed to start"},
+	{243, "DMTCP failed to launch or run the program"},
+	{244, "restarting from the checkpoint failed"},
+	{245, "the checkpoint does not fit this machine or DMTCP version"},
+	{246, "files the checkpointed program had open are missing here"},
+	{247, "writing a checkpoint failed"},
+	{248, "the checkpoint directory is unusable"},
+	{249, "internal error in the shim"},
+}
+
+// ExitCode pairs a shim exit code with its human-readable meaning.
+type ExitCode struct {
+	Code   int
+	Reason string
+}
+
+// build checks the job and computes everything the template shows. It is the
+// one place where the description's rules live; Validate and Render both use
+// it so a description that validates always renders.
+func (j *Job) build() (*View, error) {
+	b := &builder{job: j, src: j.src}
+	if err := b.checkText(); err != nil {
+		return nil, err
+	}
+	steps := []func() error{b.queue, b.program, b.stdio, b.inputFiles, b.dmtcp, b.checkpoint, b.arguments, b.environment, b.platform, b.resources, b.extra}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return nil, err
+		}
+	}
+	b.v.HoldCodes = ShimExitCodes
+	b.v.OnExitHold, b.v.OnExitHoldReason, b.v.OnExitHoldSubcode = holdExpressions()
+	return &b.v, nil
+}
+
+// Validate reports the first problem in the description as an *Error naming
+// the line (when decoded from a file) and the fix.
+func (j *Job) Validate() error {
+	_, err := j.build()
+	return err
+}
+
+// builder carries the state of one build.
+type builder struct {
+	job      *Job
+	src      *source
+	v        View
+	hasItems bool
+	jobs     int // number of jobs queued, 2 meaning "more than one"
+	inputs   []string
+	shimArgs []word
+	runName  string // how the shim runs the program in the sandbox
+	stdout   word
+	stderr   word
+}
+
+func (b *builder) errorf(path, format string, args ...any) error {
+	return b.src.errorf(path, format, args...)
+}
+
+// checkText rejects newline, CR and NUL anywhere in the description: no submit
+// command can carry them, and catching them first gives one clear error.
+func (b *builder) checkText() error {
+	var err error
+	walkStrings(reflect.ValueOf(b.job).Elem(), "", func(p, s string) {
+		if what, bad := badChar(s); bad && err == nil {
+			err = b.errorf(p, "contains %s; a submit file cannot carry newlines, carriage returns or NUL in a value. Put multi-line text in an input file and pass its name", what)
+		}
+	})
+	return err
+}
+
+// walkStrings calls fn for every string (and map key) in v with its key path,
+// in a stable order.
+func walkStrings(v reflect.Value, p string, fn func(path, s string)) {
+	switch v.Kind() {
+	case reflect.String:
+		fn(p, v.String())
+	case reflect.Pointer:
+		if !v.IsNil() {
+			walkStrings(v.Elem(), p, fn)
+		}
+	case reflect.Slice:
+		for i := 0; i < v.Len(); i++ {
+			walkStrings(v.Index(i), fmt.Sprintf("%s[%d]", p, i), fn)
+		}
+	case reflect.Map:
+		keys := v.MapKeys()
+		sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+		for _, k := range keys {
+			fn(p, k.String())
+			walkStrings(v.MapIndex(k), joinPath(p, k.String()), fn)
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if key := yamlKey(v.Type().Field(i)); key != "" {
+				walkStrings(v.Field(i), joinPath(p, key), fn)
+			}
+		}
+	}
+}
+
+// placeholders are the only macros a user may use, written in braces so that
+// every "$" in a description stays literal.
+var placeholders = map[string]string{"{cluster}": "$(Cluster)", "{process}": "$(Process)", "{item}": "$(" + itemVar + ")"}
+
+var placeholderRE = regexp.MustCompile(`\{(cluster|process|item)\}`)
+
+// expand turns user text into a word: literal text plus the macros its
+// placeholders stand for.
+func (b *builder) expand(p, s string) (word, error) {
+	var w word
+	last := 0
+	for _, m := range placeholderRE.FindAllStringIndex(s, -1) {
+		name := s[m[0]:m[1]]
+		if name == "{item}" && !b.hasItems {
+			return nil, b.errorf(p, "uses {item} but the queue has no items; add queue.items or queue.from_file, or remove {item}")
+		}
+		w = append(w, segment{text: s[last:m[0]]}, segment{text: placeholders[name], macro: true})
+		last = m[1]
+	}
+	return append(w, segment{text: s[last:]}), nil
+}
+
+// plain writes a word outside quotes (file names): literal "$" escaped, macros kept.
+func plain(w word) string {
+	var sb strings.Builder
+	for _, s := range w {
+		if s.macro {
+			sb.WriteString(s.text)
+		} else {
+			sb.WriteString(strings.ReplaceAll(s.text, "$", dollar))
+		}
+	}
+	return sb.String()
+}
+
+// macroWord builds a generator-owned word that may contain $(...) macros.
+func macroWord(s string) word { return word{{text: s, macro: true}} }
+
+// fileName checks a path that goes into a comma-separated file list or a
+// single-file command.
+func (b *builder) fileName(p, s string) error {
+	switch {
+	case s == "":
+		return b.errorf(p, "is empty; give a file name or remove the entry")
+	case strings.ContainsRune(s, ','):
+		return b.errorf(p, "%q contains a comma, which HTCondor's file lists cannot express; rename the file", s)
+	case strings.TrimSpace(s) != s:
+		return b.errorf(p, "%q starts or ends with whitespace, which HTCondor trims; rename the file", s)
+	case strings.HasSuffix(s, `\`):
+		return b.errorf(p, "%q ends with a backslash, which a submit file reads as a line continuation; rename the file", s)
+	}
+	return nil
+}
+
+func (b *builder) queue() error {
+	q := b.job.Queue
+	switch {
+	case q.Count < 0:
+		return b.errorf("queue.count", "is negative (%d); give the number of jobs, such as 10", q.Count)
+	case len(q.Items) > 0 && q.FromFile != "":
+		return b.errorf("queue", "has both items and from_file; keep one")
+	}
+	count := max(q.Count, 1)
+	b.jobs = min(count, 2)
+	var qs strings.Builder
+	qs.WriteString("queue")
+	if count > 1 {
+		qs.WriteString(" " + strconv.Itoa(count))
+	}
+	switch {
+	case len(q.Items) > 0:
+		for i, it := range q.Items {
+			if it == "" || strings.ContainsAny(it, " \t\v\f'\",()$/#") {
+				return b.errorf(fmt.Sprintf("queue.items[%d]", i), "%q cannot be a queue item; items must be single words without spaces, quotes, commas, parentheses, $, / or #", it)
+			}
+		}
+		b.hasItems = true
+		b.jobs = 2
+		fmt.Fprintf(&qs, " %s in (%s)", itemVar, strings.Join(q.Items, " "))
+		if len(q.Items) == 1 && count == 1 {
+			b.jobs = 1
+		}
+	case q.FromFile != "":
+		if err := b.fileName("queue.from_file", q.FromFile); err != nil {
+			return err
+		}
+		b.hasItems = true
+		b.jobs = 2
+		fmt.Fprintf(&qs, " %s from %s", itemVar, strings.ReplaceAll(q.FromFile, "$", dollar))
+	}
+	b.v.Queue = qs.String()
+	return nil
+}
+
+func (b *builder) program() error {
+	j := b.job
+	if strings.TrimSpace(j.Program) == "" {
+		return b.errorf("program", "is missing; add a line like: program: ./myprogram")
+	}
+	if placeholderRE.MatchString(j.Program) {
+		return b.errorf("program", "cannot use {cluster}, {process} or {item}; pass them in arguments instead")
+	}
+	if strings.HasSuffix(j.Program, `\`) {
+		return b.errorf("program", "%q ends with a backslash, which a submit file reads as a line continuation; rename the program", j.Program)
+	}
+	b.v.Program = j.Program
+	if j.ProgramInstalled {
+		b.runName = j.Program
+		return nil
+	}
+	if err := b.fileName("program", j.Program); err != nil {
+		return err
+	}
+	if strings.HasSuffix(j.Program, "/") {
+		return b.errorf("program", "%q names a directory; give the program file", j.Program)
+	}
+	b.inputs = append(b.inputs, plain(literal(j.Program)))
+	b.runName = "./" + path.Base(j.Program)
+	return nil
+}
+
+func (b *builder) stdio() error {
+	j := b.job
+	if j.Stdin != "" {
+		if err := b.fileName("stdin", j.Stdin); err != nil {
+			return err
+		}
+		in, err := b.expand("stdin", j.Stdin)
+		if err != nil {
+			return err
+		}
+		b.inputs = append(b.inputs, plain(in))
+		base, _ := b.expand("stdin", path.Base(j.Stdin))
+		b.shimArgs = append(b.shimArgs, literal("--stdin"), base)
+	}
+	for _, f := range []struct {
+		key, val, def string
+		dst           *word
+	}{{"stdout", j.Stdout, defaultStdout, &b.stdout}, {"stderr", j.Stderr, defaultStderr, &b.stderr}} {
+		name := f.val
+		if name == "" {
+			name = f.def
+		}
+		if err := b.fileName(f.key, name); err != nil {
+			return err
+		}
+		if strings.Contains(name, "/") {
+			return b.errorf(f.key, "%q has a directory part; give a file name only (HTCondor returns it next to the submit file)", name)
+		}
+		unique := strings.Contains(name, "{process}") || (strings.Contains(name, "{item}") && max(j.Queue.Count, 1) == 1)
+		if b.jobs > 1 && !unique {
+			return b.errorf(f.key, "%q is the same for every job in the queue, so the jobs would overwrite each other's output; add {process} to the name, as in %s", name, f.def)
+		}
+		w, err := b.expand(f.key, name)
+		if err != nil {
+			return err
+		}
+		*f.dst = w
+	}
+	b.shimArgs = append(b.shimArgs, literal("--stdout"), b.stdout, literal("--stderr"), b.stderr)
+	return nil
+}
+
+func (b *builder) inputFiles() error {
+	for i, f := range b.job.InputFiles {
+		p := fmt.Sprintf("input_files[%d]", i)
+		if err := b.fileName(p, f); err != nil {
+			return err
+		}
+		w, err := b.expand(p, f)
+		if err != nil {
+			return err
+		}
+		b.inputs = append(b.inputs, plain(w))
+	}
+	return nil
+}
+
+func (b *builder) dmtcp() error {
+	d, s := b.job.DMTCP, b.job.Shim
+	shimPath, installed := s.Path, false
+	switch {
+	case d.Bundle != "" && d.Prefix != "":
+		return b.errorf("dmtcp", "sets both bundle and prefix; keep bundle to send DMTCP with the job, or prefix if it is installed on every execute node")
+	case d.Bundle != "":
+		if err := b.fileName("dmtcp.bundle", d.Bundle); err != nil {
+			return err
+		}
+		// Transfer bin and lib without a trailing slash so the sandbox gets
+		// bin/ and lib/dmtcp/ side by side: DMTCP finds its pieces relative
+		// to its own binary, and the shim finds DMTCP in its working dir.
+		root := path.Clean(d.Bundle)
+		for _, sub := range []string{"bin", "lib"} {
+			if err := b.noClash(sub); err != nil {
+				return err
+			}
+			b.inputs = append(b.inputs, plain(literal(path.Join(root, sub))))
+		}
+		if shimPath == "" {
+			shimPath = path.Join(root, bundleShim)
+		}
+		b.shimArgs = append(b.shimArgs, literal("--dmtcp-prefix"), literal("."))
+	case d.Prefix != "":
+		if !path.IsAbs(d.Prefix) {
+			return b.errorf("dmtcp.prefix", "%q is not an absolute path; give where DMTCP is installed on the execute nodes, such as /opt/dmtcp", d.Prefix)
+		}
+		if shimPath == "" {
+			shimPath, installed = defaultShim, true
+		}
+		b.shimArgs = append(b.shimArgs, literal("--dmtcp-prefix"), literal(d.Prefix))
+	default:
+		return b.errorf("dmtcp", "is missing; add dmtcp.bundle (a dmtcp_condor_integration directory sent with each job) or dmtcp.prefix (where DMTCP is installed on the execute nodes)")
+	}
+	if s.Installed != nil {
+		installed = *s.Installed
+	}
+	if !installed {
+		if err := b.fileName("shim.path", shimPath); err != nil {
+			return err
+		}
+	}
+	b.v.Executable = plain(literal(shimPath))
+	b.v.TransferExecutable = !installed
+	return nil
+}
+
+// noClash rejects a transferred input whose name in the sandbox would collide
+// with a bundle directory.
+func (b *builder) noClash(name string) error {
+	for i, f := range b.job.InputFiles {
+		if path.Base(f) == name && !strings.HasSuffix(f, "/") {
+			return b.errorf(fmt.Sprintf("input_files[%d]", i), "%q would land in the job's sandbox as %s/, where the DMTCP bundle goes; rename it or transfer it inside a directory", f, name)
+		}
+	}
+	if !b.job.ProgramInstalled && path.Base(b.job.Program) == name {
+		return b.errorf("program", "%q would land in the job's sandbox as %s, where the DMTCP bundle goes; rename it", b.job.Program, name)
+	}
+	return nil
+}
+
+func (b *builder) checkpoint() error {
+	c := b.job.Checkpoint
+	mode := c.Mode
+	if mode == "" {
+		mode = ModeBoth
+	}
+	interval := defaultInterval
+	if c.Interval != nil {
+		interval = *c.Interval
+	}
+	if interval < 0 {
+		return b.errorf("checkpoint.interval", "is negative (%s); use a positive duration such as 30m or 1800, or 0 for no periodic checkpoints", interval)
+	}
+	selfCkpt := mode != ModeEvict
+	if selfCkpt && interval == 0 {
+		return b.errorf("checkpoint.interval", "is 0, but mode %s checkpoints every interval; set an interval such as 30m, or use mode: evict", mode)
+	}
+	code := c.ExitCode
+	if code == 0 {
+		code = defaultExitCode
+	}
+	if code < 1 || code > 255 || (code >= firstShimFailure && code < firstShimFailure+len(ShimExitCodes)) {
+		return b.errorf("checkpoint.exit_code", "%d cannot be the checkpoint exit code; use a code from 1 to 239 or 250 to 255 (85 is conventional)", c.ExitCode)
+	}
+	sig := c.Signal
+	if sig == "" {
+		sig = defaultSignal
+	}
+	if c.VacateTime != nil {
+		if *c.VacateTime <= 0 {
+			return b.errorf("checkpoint.vacate_time", "must be positive (got %s); give how long a checkpoint may take, such as 5m", *c.VacateTime)
+		}
+		b.v.VacateTime = c.VacateTime.Seconds()
+	}
+	b.v.Mode = string(mode)
+	b.v.IntervalSeconds = interval.Seconds()
+	b.v.KillSig = string(sig)
+	b.v.WhenToTransferOutput = "ON_EXIT_OR_EVICT"
+	if mode == ModeSelf {
+		b.v.WhenToTransferOutput = "ON_EXIT"
+	}
+	b.shimArgs = append(b.shimArgs,
+		literal("--ckptint"), literal(strconv.FormatInt(interval.Seconds(), 10)),
+		literal("--signal"), literal(string(sig)),
+		literal("--ckpt-dir"), literal(ckptDir))
+	if selfCkpt {
+		b.v.CheckpointExitCode = code
+		b.v.TransferCheckpointFiles = strings.Join([]string{ckptDir, plain(b.stdout), plain(b.stderr), shimLog}, ", ")
+		b.shimArgs = append(b.shimArgs, literal("--exit-after-checkpoint"), literal("--checkpoint-exit-code"), literal(strconv.Itoa(code)))
+	}
+	if c.Compress != nil && !*c.Compress {
+		b.shimArgs = append(b.shimArgs, literal("--no-compress"))
+	}
+	return nil
+}
+
+func (b *builder) arguments() error {
+	if b.job.Platform.SameAsFirstCheckpoint {
+		b.shimArgs = append(b.shimArgs, literal("--chirp-platform"))
+	}
+	words := append([]word{literal("--log"), macroWord(shimLog)}, b.shimArgs...)
+	words = append(words, literal("--"), literal(b.runName))
+	for i, a := range b.job.Arguments {
+		w, err := b.expand(fmt.Sprintf("arguments[%d]", i), a)
+		if err != nil {
+			return err
+		}
+		words = append(words, w)
+	}
+	args, err := quoteWords(words)
+	if err != nil {
+		return fmt.Errorf("encoding arguments: %w", err)
+	}
+	b.v.Arguments = args
+	b.v.TransferInputFiles = strings.Join(dedupe(b.inputs), ", ")
+	b.v.Output = "shim.$(Cluster).$(Process).out"
+	b.v.Error = "shim.$(Cluster).$(Process).err"
+	b.v.Log = "job.$(Cluster).log"
+	b.v.DMTCPLog = shimLog
+	b.v.Stdout, b.v.Stderr = plain(b.stdout), plain(b.stderr)
+	return nil
+}
+
+// dedupe drops repeated entries, keeping the first, so listing the program or
+// stdin again in input_files does not transfer it twice.
+func dedupe(list []string) []string {
+	seen := map[string]bool{}
+	out := list[:0:0]
+	for _, s := range list {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// sortedKeys returns the keys of m in order, so output and the choice of the
+// first error never depend on map iteration order.
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// generatorEnv are variables the generator sets itself.
+var generatorEnv = []EnvVar{{"DMTCP_TMPDIR", "."}}
+
+func (b *builder) environment() error {
+	type entry struct {
+		name string
+		w    word
+	}
+	var entries []entry
+	for _, g := range generatorEnv {
+		entries = append(entries, entry{g.Name, envWord(g.Name, literal(g.Value))})
+	}
+	for _, name := range sortedKeys(b.job.Environment) {
+		val := b.job.Environment[name]
+		p := joinPath("environment", name)
+		switch {
+		case !validEnvName(name):
+			return b.errorf(p, "%q is not a valid variable name; use letters, digits and _, not starting with a digit", name)
+		case strings.HasPrefix(name, "SHIM_DMTCP_"):
+			return b.errorf(p, "%s would change a shim option behind the generator's back; set it through the description's own fields", name)
+		}
+		for _, g := range generatorEnv {
+			if name == g.Name {
+				return b.errorf(p, "%s is set by the generator (DMTCP's temporary files stay in the job's sandbox); remove it", name)
+			}
+		}
+		w, err := b.expand(p, val)
+		if err != nil {
+			return err
+		}
+		entries = append(entries, entry{name, envWord(name, w)})
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].name < entries[j].name })
+	words := make([]word, len(entries))
+	for i, e := range entries {
+		words[i] = e.w
+	}
+	env, err := quoteWords(words)
+	if err != nil {
+		return fmt.Errorf("encoding environment: %w", err)
+	}
+	b.v.Environment = env
+	return nil
+}
+
+var (
+	attrValueRE = regexp.MustCompile(`^[A-Za-z0-9_.+-]+$`)
+	cpuFlagRE   = regexp.MustCompile(`^[a-z0-9_]+$`)
+)
+
+func (b *builder) platform() error {
+	p := b.job.Platform
+	var clauses []string
+	for _, a := range []struct{ key, attr, val string }{
+		{"arch", "Arch", p.Arch}, {"opsys", "OpSys", p.OpSys},
+		{"opsys_and_ver", "OpSysAndVer", p.OpSysAndVer}, {"microarch", "Microarch", p.Microarch},
+	} {
+		if a.val == "" {
+			continue
+		}
+		if !attrValueRE.MatchString(a.val) {
+			return b.errorf("platform."+a.key, "%q is not a %s value; machines advertise values like X86_64, LINUX, Debian12, x86_64-v3 (see condor_status -af %s)", a.val, a.attr, a.attr)
+		}
+		clauses = append(clauses, fmt.Sprintf("TARGET.%s == %q", a.attr, a.val))
+	}
+	for i, f := range p.CPUFlags {
+		flag := strings.TrimPrefix(strings.ToLower(f), "has_")
+		if !cpuFlagRE.MatchString(flag) {
+			return b.errorf(fmt.Sprintf("platform.cpu_flags[%d]", i), "%q is not a CPU flag name; use names like avx2 or sse4_2 (machine attributes has_avx2, has_sse4_2)", f)
+		}
+		clauses = append(clauses, fmt.Sprintf("TARGET.has_%s =?= true", flag))
+	}
+	if p.SameAsFirstCheckpoint {
+		for _, attr := range []string{"Arch", "OpSys", "OpSysAndVer", "Microarch"} {
+			clauses = append(clauses, fmt.Sprintf("(MY.DMTCPCkpt%[1]s =?= UNDEFINED || TARGET.%[1]s =?= MY.DMTCPCkpt%[1]s)", attr))
+		}
+		b.v.WantIOProxy = true
+	}
+	for _, l := range []struct{ key, attr, val string }{
+		{"checkpoint_platform", "CheckpointPlatform", p.Legacy.CheckpointPlatform},
+		{"os_kernel_release", "OSKernelRelease", p.Legacy.OSKernelRelease},
+	} {
+		if l.val == "" {
+			continue
+		}
+		if strings.ContainsAny(l.val, `"\`) {
+			return b.errorf("platform.legacy."+l.key, "%q contains a quote or backslash; copy the value exactly as condor_status prints it, without quotes", l.val)
+		}
+		clauses = append(clauses, fmt.Sprintf("TARGET.%s == \"%s\"", l.attr, strings.ReplaceAll(l.val, "$", dollar)))
+		b.v.Legacy = true
+	}
+	if r := strings.TrimSpace(p.Requirements); r != "" {
+		if strings.HasSuffix(r, `\`) {
+			return b.errorf("platform.requirements", "ends with a backslash, which a submit file reads as a line continuation; remove it")
+		}
+		clauses = append(clauses, "("+r+")")
+	}
+	b.v.Requirements = strings.Join(clauses, " && ")
+	return nil
+}
+
+func (b *builder) resources() error {
+	r := b.job.Resources
+	if r.CPUs < 0 {
+		return b.errorf("resources.cpus", "is negative (%d); give the number of cores, such as 1", r.CPUs)
+	}
+	b.v.RequestCPUs = r.CPUs
+	if r.Memory > 0 {
+		b.v.RequestMemory = r.Memory.String()
+	}
+	if r.Disk > 0 {
+		b.v.RequestDisk = r.Disk.String()
+	}
+	return nil
+}
+
+// ownedCommands are submit commands the generator writes itself, with where
+// the description sets them instead. Passing one through would silently
+// override (last assignment wins) or break checkpointing.
+var ownedCommands = map[string]string{
+	"universe":                  "the generator always uses the vanilla universe",
+	"executable":                "HTCondor runs the shim; put your program in program (and the shim in shim.path)",
+	"arguments":                 "use arguments",
+	"args":                      "use arguments",
+	"environment":               "use environment",
+	"env":                       "use environment",
+	"input":                     "use stdin",
+	"output":                    "use stdout (the submit file's output is the shim's)",
+	"error":                     "use stderr (the submit file's error is the shim's)",
+	"log":                       "the generator writes the job event log as job.$(Cluster).log",
+	"transfer_input_files":      "use input_files",
+	"transfer_output_files":     "HTCondor must return every new file so checkpoints and output survive; remove it",
+	"transfer_executable":       "use shim.installed",
+	"should_transfer_files":     "the shim needs file transfer; remove it",
+	"when_to_transfer_output":   "use checkpoint.mode",
+	"kill_sig":                  "use checkpoint.signal",
+	"kill_sig_timeout":          "it is deprecated; use checkpoint.vacate_time",
+	"job_max_vacate_time":       "use checkpoint.vacate_time",
+	"checkpoint_exit_code":      "use checkpoint.exit_code",
+	"transfer_checkpoint_files": "the generator lists the checkpoint files; remove it",
+	"on_exit_hold":              "the generator holds jobs on shim failures; use periodic_release or max_retries to react to them",
+	"on_exit_hold_reason":       "the generator writes the shim's hold reasons",
+	"on_exit_hold_subcode":      "the generator writes the shim's exit code as subcode",
+	"requirements":              "use platform.requirements",
+	"request_cpus":              "use resources.cpus",
+	"request_memory":            "use resources.memory",
+	"request_disk":              "use resources.disk",
+	"queue":                     "use queue",
+	"+wantioproxy":              "use platform.same_as_first_checkpoint",
+}
+
+var submitKeyRE = regexp.MustCompile(`^(\+|(?i:my)\.)?[A-Za-z_][A-Za-z0-9_.]*$`)
+
+func (b *builder) extra() error {
+	for _, k := range sortedKeys(b.job.Submit) {
+		p := joinPath("submit", k)
+		if !submitKeyRE.MatchString(k) {
+			return b.errorf(p, "%q is not a submit command name; use a name like max_retries or +ProjectName", k)
+		}
+		norm := strings.ToLower(k)
+		if strings.HasPrefix(norm, "my.") {
+			norm = "+" + norm[3:]
+		}
+		if fix, owned := ownedCommands[norm]; owned {
+			return b.errorf(p, "%s is written by the generator; %s", k, fix)
+		}
+		if strings.HasPrefix(norm, "+dmtcpckpt") {
+			return b.errorf(p, "%s is reserved for the shim's first-checkpoint platform; choose another name", k)
+		}
+		val := b.job.Submit[k]
+		if strings.HasSuffix(strings.TrimSpace(val), `\`) {
+			return b.errorf(p, "ends with a backslash, which a submit file reads as a line continuation; remove it")
+		}
+		b.v.Extra = append(b.v.Extra, Command{Key: k, Value: val})
+	}
+	return nil
+}

@@ -1,0 +1,211 @@
+package submitgen
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// decodeScalar is the body of every UnmarshalYAML below: the value must be a
+// single YAML scalar (want says what it should look like otherwise), parsed
+// by the type's own Parse function.
+func decodeScalar[T any](n *yaml.Node, want string, parse func(string) (T, error), dst *T) error {
+	if n.Kind != yaml.ScalarNode {
+		return fmt.Errorf("expected %s", want)
+	}
+	v, err := parse(n.Value)
+	if err != nil {
+		return err
+	}
+	*dst = v
+	return nil
+}
+
+// The scalar types below decode themselves from YAML so that a description can
+// say "30m" or 1800, "SIGINT" or 2, "2GB" or 2048, and each reports what it
+// expected in words a user can act on. The decoder adds file, line and key.
+
+// Mode is the checkpoint mode: ModeEvict, ModeSelf or ModeBoth.
+type Mode string
+
+// The checkpoint modes. See Checkpoint.Mode for what each means in HTCondor.
+const (
+	ModeEvict Mode = "evict"
+	ModeSelf  Mode = "self"
+	ModeBoth  Mode = "both"
+)
+
+// modes lists the valid modes in the order help text shows them.
+var modes = []Mode{ModeEvict, ModeSelf, ModeBoth}
+
+// ParseMode reads a checkpoint mode name.
+func ParseMode(s string) (Mode, error) {
+	v := Mode(strings.ToLower(strings.TrimSpace(s)))
+	for _, ok := range modes {
+		if v == ok {
+			return v, nil
+		}
+	}
+	return "", fmt.Errorf("unknown checkpoint mode %q; use evict, self or both", s)
+}
+
+// UnmarshalYAML accepts one of the mode names.
+func (m *Mode) UnmarshalYAML(n *yaml.Node) error {
+	return decodeScalar(n, "one of evict, self, both", ParseMode, m)
+}
+
+func (Mode) jsonSchema() map[string]any {
+	return map[string]any{"type": "string", "enum": []string{"evict", "self", "both"}}
+}
+
+// Duration is a length of time written as a Go duration ("30m", "1h30m") or a
+// whole number of seconds (1800, "1800"), the two forms the shim's --ckptint
+// accepts. It is rendered as whole seconds for HTCondor and the shim.
+type Duration time.Duration
+
+// ParseDuration reads a Duration from text; negative values parse (validation
+// rejects them with the field's name) so the error can say which field.
+func ParseDuration(s string) (Duration, error) {
+	s = strings.TrimSpace(s)
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n > math.MaxInt64/int64(time.Second) || n < math.MinInt64/int64(time.Second) {
+			return 0, fmt.Errorf("%s seconds is too long", s)
+		}
+		return Duration(time.Duration(n) * time.Second), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration; write it like 30m, 1h30m or a number of seconds like 1800", s)
+	}
+	if d%time.Second != 0 {
+		return 0, fmt.Errorf("%q is not a whole number of seconds", s)
+	}
+	return Duration(d), nil
+}
+
+// UnmarshalYAML accepts an integer number of seconds or a duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	return decodeScalar(n, "a duration like 30m or a number of seconds like 1800", ParseDuration, d)
+}
+
+// Seconds is the duration in whole seconds, the unit of HTCondor and the shim.
+func (d Duration) Seconds() int64 { return int64(time.Duration(d) / time.Second) }
+
+// String writes the duration the way a user would (30m0s becomes 30m).
+func (d Duration) String() string {
+	s := time.Duration(d).String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// MarshalYAML writes the duration as a user would ("30m"), so a description
+// written by the wizard reads like a hand-written one.
+func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
+
+func (Duration) jsonSchema() map[string]any {
+	return map[string]any{"oneOf": []any{
+		map[string]any{"type": "integer", "minimum": 0, "description": "seconds"},
+		map[string]any{"type": "string", "pattern": `^([0-9]+|([0-9]+(\.[0-9]+)?(h|m|s))+)$`, "description": "a duration such as 30m or 1h30m, or seconds"},
+	}}
+}
+
+// Signal is the name of the signal HTCondor sends on eviction ("SIGINT").
+type Signal string
+
+// trappable are the signals the shim may be asked to trap. Others are excluded
+// on purpose: SIGKILL and SIGSTOP cannot be caught, SIGUSR2 is DMTCP's own
+// checkpoint signal, and the rest mean faults or job control.
+var trappable = []struct {
+	name string
+	num  int
+}{
+	{"SIGHUP", 1}, {"SIGINT", 2}, {"SIGQUIT", 3}, {"SIGUSR1", 10},
+	{"SIGALRM", 14}, {"SIGTERM", 15}, {"SIGXCPU", 24},
+}
+
+// ParseSignal normalises a signal name or Linux number to "SIGNAME".
+func ParseSignal(s string) (Signal, error) {
+	s = strings.ToUpper(strings.TrimSpace(s))
+	n, numErr := strconv.Atoi(s)
+	for _, t := range trappable {
+		if (numErr == nil && n == t.num) || s == t.name || "SIG"+s == t.name {
+			return Signal(t.name), nil
+		}
+	}
+	names := make([]string, len(trappable))
+	for i, t := range trappable {
+		names[i] = t.name
+	}
+	return "", fmt.Errorf("signal %q cannot be the eviction signal; use one of %s (SIGINT is the shim's default)", s, strings.Join(names, ", "))
+}
+
+// UnmarshalYAML accepts a signal name (with or without SIG) or number.
+func (sig *Signal) UnmarshalYAML(n *yaml.Node) error {
+	return decodeScalar(n, "a signal name like SIGINT or a number like 2", ParseSignal, sig)
+}
+
+func (Signal) jsonSchema() map[string]any {
+	return map[string]any{"type": []string{"string", "integer"}, "examples": []string{"SIGINT", "SIGTERM"}}
+}
+
+// Size is an amount of memory or disk in KiB, the smallest unit HTCondor uses.
+type Size int64
+
+// sizeUnits are the suffixes HTCondor accepts on request_memory/request_disk,
+// all binary (K = KiB), largest first so rendering picks the shortest form.
+var sizeUnits = []struct {
+	suffix string
+	kib    int64
+}{{"T", 1 << 30}, {"G", 1 << 20}, {"M", 1 << 10}, {"K", 1}}
+
+// ParseSize reads "2GB", "512M", "1.5 GiB" or a bare number of MiB.
+func ParseSize(s string) (Size, error) {
+	t := strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(s), " ", ""))
+	t = strings.TrimSuffix(strings.TrimSuffix(t, "B"), "I")
+	mult := int64(1 << 10) // bare numbers are MiB
+	for _, u := range sizeUnits {
+		if strings.HasSuffix(t, u.suffix) {
+			mult, t = u.kib, strings.TrimSuffix(t, u.suffix)
+			break
+		}
+	}
+	f, err := strconv.ParseFloat(t, 64)
+	if err != nil || f <= 0 || math.IsInf(f, 0) || f*float64(mult) > math.MaxInt64/2 {
+		return 0, fmt.Errorf("%q is not a size; write a positive number of MiB like 2048 or a size like 2GB or 512MB", s)
+	}
+	return Size(math.Ceil(f * float64(mult))), nil
+}
+
+// UnmarshalYAML accepts a number of MiB or a size with a unit.
+func (z *Size) UnmarshalYAML(n *yaml.Node) error {
+	return decodeScalar(n, "a size like 2GB or a number of MiB", ParseSize, z)
+}
+
+// String renders the size with the largest unit that divides it ("2GB").
+func (z Size) String() string {
+	for _, u := range sizeUnits {
+		if int64(z)%u.kib == 0 {
+			return strconv.FormatInt(int64(z)/u.kib, 10) + u.suffix + "B"
+		}
+	}
+	return strconv.FormatInt(int64(z), 10) + "KB"
+}
+
+// MarshalYAML writes the size with its unit ("2GB").
+func (z Size) MarshalYAML() (any, error) { return z.String(), nil }
+
+func (Size) jsonSchema() map[string]any {
+	return map[string]any{"oneOf": []any{
+		map[string]any{"type": "integer", "exclusiveMinimum": 0, "description": "MiB"},
+		map[string]any{"type": "string", "pattern": `^[0-9]+(\.[0-9]+)?\s*([KMGTkmgt]([iI]?[bB])?)?$`, "examples": []string{"2GB", "512MB"}},
+	}}
+}
