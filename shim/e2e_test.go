@@ -93,7 +93,7 @@ var jobs = []job{
 }
 
 // setup makes a fresh job directory holding j's files.
-func (j job) setup(t *testing.T, dir string) {
+func (j job) setup(t testing.TB, dir string) {
 	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
