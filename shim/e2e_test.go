@@ -625,3 +625,41 @@ func TestUsage(t *testing.T) {
 		t.Errorf("--help: %v\n%s", err, out)
 	}
 }
+
+// TestStdinResumesWhereItWas: a job reading --stdin goes on from the line it
+// had reached at the checkpoint, in a new directory.
+func TestStdinResumesWhereItWas(t *testing.T) {
+	forEachInstall(t, func(t *testing.T, inst dmtcptest.Install) {
+		j := job{"stdin", []string{"echo-stdin.sh", "dmtcp_double.sh"}, []string{"./echo-stdin.sh"}}
+		var in strings.Builder
+		for i := 0; i < 80; i++ {
+			fmt.Fprintf(&in, "input line %d with some text\n", i)
+		}
+		base := t.TempDir()
+		dir := filepath.Join(base, "a")
+		j.setup(t, dir)
+		if err := os.WriteFile(filepath.Join(dir, "in.txt"), []byte(in.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		want, err := exec.Command("bash", "-c", "cd "+dir+" && ./echo-stdin.sh < in.txt").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := []string{"--stdin", "in.txt"}
+		r := startShim(t, inst, dir, opts, j.argv)
+		waitFor(t, "20 lines", time.Minute, func() bool { return lines(filepath.Join(dir, "job.out")) >= 20 })
+		r.cmd.Process.Signal(syscall.SIGINT)
+		if code := r.wait(t, time.Minute); code != 85 {
+			t.Fatalf("vacate: exit %d; log:\n%s", code, r.log())
+		}
+		next := filepath.Join(base, "b")
+		if err := os.Rename(dir, next); err != nil {
+			t.Fatal(err)
+		}
+		r = startShim(t, inst, next, opts, j.argv)
+		if code := r.wait(t, time.Minute); code != 0 {
+			t.Fatalf("resume: exit %d; log:\n%s", code, r.log())
+		}
+		assertSameOutput(t, next, string(want), "")
+	})
+}

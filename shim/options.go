@@ -206,6 +206,9 @@ func ParseOptions(args []string, getenv func(string) string) (Options, error) {
 	if len(rest) == 0 {
 		return o, &UsageError{Msg: "need at least one argument, the program to run"}
 	}
+	if rest[0] == "" {
+		return o, &UsageError{Msg: "the program name is empty; give the program to run, e.g. ./a.out"}
+	}
 	o.Program, o.Args = rest[0], rest[1:]
 	return o, nil
 }
