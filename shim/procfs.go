@@ -2,56 +2,18 @@ package shim
 
 import (
 	"bufio"
-	"bytes"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/dmtcp-condor/dmtcp-condor/shim/internal/proctree"
 )
 
 // dmtcpProtectedFD is where DMTCP's own descriptors start inside a job's
 // processes (PROTECTED_FD_START in DMTCP's sources); they are not the job's.
 const dmtcpProtectedFD = 820
-
-// descendants lists pid and all processes below it.
-func descendants(root int) []int {
-	children := map[int][]int{}
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if ppid, ok := parentOf(pid); ok {
-			children[ppid] = append(children[ppid], pid)
-		}
-	}
-	out := []int{root}
-	for i := 0; i < len(out); i++ {
-		out = append(out, children[out[i]]...)
-	}
-	return out
-}
-
-// parentOf reads the ppid from /proc/PID/stat, after the command name,
-// which may itself contain spaces and parentheses.
-func parentOf(pid int) (int, bool) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, false
-	}
-	i := bytes.LastIndexByte(data, ')')
-	if i < 0 {
-		return 0, false
-	}
-	f := strings.Fields(string(data[i+1:]))
-	if len(f) < 2 {
-		return 0, false
-	}
-	ppid, err := strconv.Atoi(f[1])
-	return ppid, err == nil
-}
 
 // openFiles lists the regular files the job's processes have open by an
 // absolute path outside its working directory: DMTCP reopens them by that
@@ -75,7 +37,7 @@ func openFiles(root int, cwd string, exclude []string) []string {
 		}
 		return false
 	}
-	for _, pid := range descendants(root) {
+	for _, pid := range proctree.Descendants(root) {
 		fdDir := "/proc/" + strconv.Itoa(pid) + "/fd"
 		fds, err := os.ReadDir(fdDir)
 		if err != nil {

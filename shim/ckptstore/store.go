@@ -31,6 +31,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dmtcp-condor/dmtcp-condor/shim/internal/fsutil"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/platform"
 )
 
@@ -339,7 +340,7 @@ func linkTree(src, dstRoot, rel string) ([]File, error) {
 			return os.MkdirAll(dst, 0o700)
 		case d.Type().IsRegular():
 			if err := os.Link(path, dst); err != nil {
-				if err := copyFile(path, dst); err != nil {
+				if err := fsutil.CopyFile(path, dst); err != nil {
 					return err
 				}
 			}
@@ -352,23 +353,6 @@ func linkTree(src, dstRoot, rel string) ([]File, error) {
 		return nil // symlinks and the like do not travel
 	})
 	return files, err
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 // syncFile makes a file private and durable and returns its size.

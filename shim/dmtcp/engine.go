@@ -11,7 +11,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +22,7 @@ import (
 
 	"github.com/dmtcp-condor/dmtcp-condor/shim/engine"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/exitcode"
+	"github.com/dmtcp-condor/dmtcp-condor/shim/internal/fsutil"
 )
 
 // Engine launches and restarts jobs with one DMTCP install.
@@ -96,41 +96,11 @@ func stageSavedFiles(images []string, ckptDir string) error {
 		if err := os.RemoveAll(dst); err != nil {
 			return err
 		}
-		if err := copyTree(src, dst); err != nil {
+		if err := fsutil.CopyTree(src, dst); err != nil {
 			return fmt.Errorf("stage %s: %w", filepath.Base(src), err)
 		}
 	}
 	return nil
-}
-
-func copyTree(src, dst string) error {
-	return filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o700)
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		in, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer in.Close()
-		out, err := os.OpenFile(target, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-		if err != nil {
-			return err
-		}
-		if _, err := io.Copy(out, in); err != nil {
-			out.Close()
-			return err
-		}
-		return out.Close()
-	})
 }
 
 // start runs dmtcp_launch or dmtcp_restart joined to a fresh coordinator.

@@ -2,7 +2,6 @@ package dmtcpdouble
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"hash/fnv"
 	"net"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/dmtcp-condor/dmtcp-condor/shim/internal/proctree"
 )
 
 // Version is the DMTCP version the double imitates.
@@ -180,50 +181,9 @@ func request(c net.Conn, line string) (string, *bufio.Reader, error) {
 	return strings.TrimSpace(ans), r, err
 }
 
-// descendants lists root and every process below it.
-func descendants(root int) []int {
-	children := map[int][]int{}
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if st, ok := procStat(pid); ok {
-			children[st.ppid] = append(children[st.ppid], pid)
-		}
-	}
-	if _, ok := procStat(root); !ok {
-		return nil
-	}
-	out := []int{root}
-	for i := 0; i < len(out); i++ {
-		out = append(out, children[out[i]]...)
-	}
-	return out
-}
+func descendants(root int) []int { return proctree.Descendants(root) }
 
-type stat struct {
-	state byte
-	ppid  int
-}
-
-func procStat(pid int) (stat, bool) {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return stat{}, false
-	}
-	i := bytes.LastIndexByte(data, ')')
-	if i < 0 {
-		return stat{}, false
-	}
-	f := strings.Fields(string(data[i+1:]))
-	if len(f) < 2 {
-		return stat{}, false
-	}
-	ppid, _ := strconv.Atoi(f[1])
-	return stat{state: f[0][0], ppid: ppid}, true
-}
+func procStat(pid int) (proctree.Stat, bool) { return proctree.Read(pid) }
 
 // cooperative reports whether pid catches SIGUSR2: the double's sign that
 // the process can save and restore its own state.

@@ -276,10 +276,10 @@ func (c *coordinator) peers() []peer {
 	for _, w := range c.workers {
 		for _, pid := range descendants(w.root) {
 			st, ok := procStat(pid)
-			if !ok || st.state == 'Z' {
+			if !ok || st.State == 'Z' {
 				continue
 			}
-			out = append(out, peer{pid: pid, ppid: st.ppid, w: w})
+			out = append(out, peer{pid: pid, ppid: st.PPID, w: w})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].pid < out[j].pid })
@@ -530,11 +530,11 @@ func (c *coordinator) waitSuspended(peers []peer, coop map[int]bool) error {
 	for _, p := range peers {
 		for {
 			st, ok := procStat(p.pid)
-			if !ok || st.state == 'Z' {
+			if !ok || st.State == 'Z' {
 				return fmt.Errorf("process %d exited during the checkpoint", p.pid)
 			}
 			_, err := os.Stat(c.stateFile(p.pid))
-			if st.state == 'T' && (!coop[p.pid] || err == nil) {
+			if st.State == 'T' && (!coop[p.pid] || err == nil) {
 				break
 			}
 			if time.Now().After(deadline) {
