@@ -24,6 +24,7 @@ import (
 var (
 	shimBin    string // the built shim_dmtcp
 	counterBin string // testdata/jobs/counter.c, compiled
+	condorBin  string // testdata/jobs/condor-ckpt.c, compiled
 	jobsDir    string // testdata/jobs
 	double     dmtcptest.Install
 	real       dmtcptest.Install
@@ -56,6 +57,11 @@ func testMain(m *testing.M) int {
 	counterBin = filepath.Join(dir, "counter")
 	if out, err := exec.Command("gcc", "-O", "-o", counterBin, filepath.Join(jobsDir, "counter.c")).CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "compile counter.c: %v\n%s", err, out)
+		return 1
+	}
+	condorBin = filepath.Join(dir, "condor-ckpt")
+	if out, err := exec.Command("gcc", "-O", "-o", condorBin, filepath.Join(jobsDir, "condor-ckpt.c")).CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "compile condor-ckpt.c: %v\n%s", err, out)
 		return 1
 	}
 	real, realWhy = dmtcptest.Real()
@@ -100,8 +106,11 @@ func (j job) setup(t testing.TB, dir string) {
 	}
 	for _, f := range j.files {
 		src := filepath.Join(jobsDir, f)
-		if f == "counter" {
+		switch f {
+		case "counter":
 			src = counterBin
+		case "condor-ckpt":
+			src = condorBin
 		}
 		data, err := os.ReadFile(src)
 		if err != nil {
@@ -636,4 +645,58 @@ func TestStdinResumesWhereItWas(t *testing.T) {
 		}
 		assertSameOutput(t, next, string(want), "")
 	})
+}
+
+// TestCondorSyscallEngine: a program speaking HTCondor's old checkpoint
+// library protocol runs with address randomisation off, is asked to leave
+// (SIGTSTP to it, exit 85 from the shim), resumes in a new directory with
+// -_condor_restart, takes a checkpoint on demand (SIGUSR2), and finishes
+// with the output of an uninterrupted run.
+func TestCondorSyscallEngine(t *testing.T) {
+	j := job{"condor-ckpt", []string{"condor-ckpt"}, []string{"./condor-ckpt", "150", "20", "7"}}
+	base := t.TempDir()
+	dir := filepath.Join(base, "a")
+	j.setup(t, dir)
+	want, err := exec.Command(condorBin, "150", "1", "7", "-_condor_ckpt", filepath.Join(base, "unused")).Output()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 7 {
+		t.Fatalf("uninterrupted run: %v", err)
+	}
+	opts := []string{"--engine", "condor-syscall"}
+	r := startShim(t, double, dir, opts, j.argv)
+	waitFor(t, "30 lines", time.Minute, func() bool { return lines(filepath.Join(dir, "job.out")) >= 30 })
+	r.cmd.Process.Signal(syscall.SIGTERM)
+	if code := r.wait(t, time.Minute); code != 85 {
+		t.Fatalf("vacate: exit %d, want 85; log:\n%s", code, r.log())
+	}
+	errOut, _ := os.ReadFile(filepath.Join(dir, "job.err"))
+	if !strings.HasPrefix(string(errOut), "personality 0x0040000") {
+		t.Errorf("the program ran with %q, want ADDR_NO_RANDOMIZE (0x0040000)", errOut)
+	}
+	gens, _ := filepath.Glob(filepath.Join(dir, "dmtcp_checkpoints", "gen-*", "condor-ckpt.ckpt"))
+	if len(gens) != 1 {
+		t.Fatalf("want one committed checkpoint file, have %v", gens)
+	}
+	// A leftover FILE.tmp is never restarted from.
+	os.WriteFile(gens[0]+".tmp", []byte("999999\n"), 0o600)
+
+	next := filepath.Join(base, "b")
+	if err := os.Rename(dir, next); err != nil {
+		t.Fatal(err)
+	}
+	r = startShim(t, double, next, opts, j.argv)
+	waitFor(t, "a restart", time.Minute, func() bool {
+		data, _ := os.ReadFile(filepath.Join(next, "job.err"))
+		return strings.Contains(string(data), "(restarted, relocatable)")
+	})
+	r.cmd.Process.Signal(syscall.SIGUSR2)
+	waitFor(t, "an on-demand checkpoint", time.Minute, func() bool {
+		return fileContains(filepath.Join(next, "shim.log"), "checkpoint generation 2 complete")
+	})
+	if code := r.wait(t, time.Minute); code != 7 {
+		t.Fatalf("final run: exit %d, want the program's 7; log:\n%s", code, r.log())
+	}
+	got, _ := os.ReadFile(filepath.Join(next, "job.out"))
+	if string(got) != string(want) {
+		t.Errorf("output differs from an uninterrupted run:\n%s", diffLines(string(want), string(got)))
+	}
 }

@@ -47,6 +47,9 @@ type Options struct {
 	DMTCPPrefix         string
 	Compress            bool
 	ChirpPlatform       bool
+	Engine              string // "dmtcp" or "condor-syscall"
+	CkptFile            string // condor-syscall: the checkpoint file's name
+	Setarch             string // condor-syscall: personality flags, setarch letters
 
 	Program string
 	Args    []string
@@ -130,6 +133,9 @@ func newFlagSet(o *Options, out io.Writer, getenv func(string) string) (*flag.Fl
 	fs.Func("no-compress", "same as --compress=false", func(string) error { o.Compress = false; return nil })
 	setBoolFlag(fs, "no-compress")
 	boolean(&o.ChirpPlatform, "chirp-platform", false, "at the first checkpoint, record the machine's platform in the HTCondor job ad with condor_chirp")
+	str(&o.Engine, "engine", "dmtcp", "checkpoint `ENGINE`: dmtcp, or condor-syscall for programs linked with HTCondor's old checkpoint library")
+	str(&o.CkptFile, "ckpt-file", "", "condor-syscall: checkpoint file `NAME` (default: the program's name + .ckpt)")
+	str(&o.Setarch, "setarch", "R", "condor-syscall: personality `FLAGS` as setarch's letters: R no address randomisation, L legacy layout, B 32-bit addresses")
 	fs.BoolVar(&o.ShowVersion, "version", false, "print the version and exit")
 	fs.BoolVar(&o.ShowHelp, "help", false, "print this help and exit")
 	fs.Usage = func() { printUsage(fs, out) }
@@ -201,6 +207,14 @@ func ParseOptions(args []string, getenv func(string) string) (Options, error) {
 	}
 	if o.CkptDir == "" {
 		return o, &UsageError{Msg: "--ckpt-dir is empty; give a directory name or omit it for ./" + DefaultCkptDir}
+	}
+	switch o.Engine {
+	case "dmtcp", "condor-syscall":
+	default:
+		return o, &UsageError{Msg: fmt.Sprintf("--engine %q: use dmtcp or condor-syscall", o.Engine)}
+	}
+	if o.CkptFile != "" && (strings.Contains(o.CkptFile, "/") || o.CkptFile == "." || o.CkptFile == "..") {
+		return o, &UsageError{Msg: fmt.Sprintf("--ckpt-file %q must be a plain file name; it lives in --ckpt-dir", o.CkptFile)}
 	}
 	rest := fs.Args()
 	if len(rest) == 0 {

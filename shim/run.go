@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/dmtcp-condor/dmtcp-condor/shim/ckptstore"
+	"github.com/dmtcp-condor/dmtcp-condor/shim/condorckpt"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/dmtcp"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/engine"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/exitcode"
@@ -48,8 +49,10 @@ type Job interface {
 	Status() engine.Status
 	Signal(sig syscall.Signal) error
 	// Checkpoint returns once the checkpoint is complete on disk, calling
-	// atSuspend while the job is suspended for it.
-	Checkpoint(ctx context.Context, atSuspend func()) (engine.Checkpoint, error)
+	// atSuspend while the job is suspended for it. With exit the job may
+	// end with the checkpoint (an engine whose programs checkpoint-and-exit
+	// in one step does so); Stop follows either way.
+	Checkpoint(ctx context.Context, exit bool, atSuspend func()) (engine.Checkpoint, error)
 	// Stop ends the computation after a checkpoint.
 	Stop(ctx context.Context) error
 	Close()
@@ -122,11 +125,16 @@ type supervisor struct {
 	chirped bool
 }
 
-// trappedSignals ask the job to leave; forwardedSignals go to the job.
+// signals: trapped ones ask the job to leave; forwarded ones go to the
+// job. SIGUSR2 (also trapped) asks for a checkpoint now, the job going on.
 func (s *supervisor) signals() (trapped, forwarded []os.Signal) {
 	trapped = []os.Signal{s.opts.Signal}
 	if s.opts.Signal != syscall.SIGTERM {
 		trapped = append(trapped, syscall.SIGTERM)
+	}
+	if s.opts.Engine == "condor-syscall" && s.opts.Signal != syscall.SIGTSTP {
+		// The checkpoint library's own "checkpoint and exit" signal.
+		trapped = append(trapped, syscall.SIGTSTP)
 	}
 	for _, sig := range []syscall.Signal{syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGUSR1} {
 		if sig != s.opts.Signal {
@@ -141,7 +149,7 @@ func (s *supervisor) run(ctx context.Context) (result, error) {
 	// not kill the shim.
 	trapped, forwarded := s.signals()
 	sigc := make(chan os.Signal, 16)
-	signal.Notify(sigc, append(trapped, forwarded...)...)
+	signal.Notify(sigc, append(append(trapped, forwarded...), syscall.SIGUSR2)...)
 	defer signal.Stop(sigc)
 
 	var err error
@@ -230,8 +238,22 @@ func (s *supervisor) removeStage() {
 	_ = os.Remove(filepath.Dir(s.stage)) // only if no other job uses it
 }
 
-// findEngine locates DMTCP the way the options say.
+// findEngine sets up the engine the options name.
 func (s *supervisor) findEngine(ctx context.Context) error {
+	if s.opts.Engine == "condor-syscall" {
+		flags, err := condorckpt.ParsePersonality(s.opts.Setarch)
+		if err != nil {
+			return exitcode.Errorf(exitcode.Usage, "--setarch: %w", err)
+		}
+		file := s.opts.CkptFile
+		if file == "" {
+			file = filepath.Base(s.opts.Program) + ".ckpt"
+		}
+		s.engine = engineOf[*condorckpt.Job]{&condorckpt.Engine{File: file, Personality: flags}}
+		s.excl = []string{s.store.Dir(), s.stage}
+		s.log.Printf("engine condor-syscall: checkpoint file %s, personality flags %#x", file, flags)
+		return nil
+	}
 	self, _ := os.Executable()
 	if real, err := filepath.EvalSymlinks(self); err == nil {
 		self = real
@@ -250,22 +272,37 @@ func (s *supervisor) findEngine(ctx context.Context) error {
 		return exitcode.Errorf(exitcode.DMTCPNotFound, "DMTCP at %s does not run here: %w", inst.Prefix, err)
 	}
 	s.log.Printf("DMTCP %s at %s (found via %s)", inst.Version, inst.Prefix, inst.Where)
-	s.engine = dmtcpEngine{&dmtcp.Engine{Install: inst}}
+	s.engine = engineOf[*dmtcp.Job]{&dmtcp.Engine{Install: inst}}
 	s.excl = []string{s.store.Dir(), s.stage, inst.Prefix}
 	return nil
 }
 
-// dmtcpEngine adapts *dmtcp.Engine's concrete job type to the Engine
-// interface.
-type dmtcpEngine struct{ e *dmtcp.Engine }
-
-func (d dmtcpEngine) Name() string    { return d.e.Name() }
-func (d dmtcpEngine) Version() string { return d.e.Version() }
-func (d dmtcpEngine) Launch(ctx context.Context, spec engine.Spec) (Job, error) {
-	return d.e.Launch(ctx, spec)
+// engineOf adapts an engine package, whose Launch and Restart return its
+// own job type, to the Engine interface.
+type engineOf[J Job] struct {
+	e interface {
+		Name() string
+		Version() string
+		Launch(context.Context, engine.Spec) (J, error)
+		Restart(context.Context, engine.Spec, []string) (J, error)
+	}
 }
-func (d dmtcpEngine) Restart(ctx context.Context, spec engine.Spec, images []string) (Job, error) {
-	return d.e.Restart(ctx, spec, images)
+
+func (a engineOf[J]) Name() string    { return a.e.Name() }
+func (a engineOf[J]) Version() string { return a.e.Version() }
+func (a engineOf[J]) Launch(ctx context.Context, spec engine.Spec) (Job, error) {
+	j, err := a.e.Launch(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	return j, nil
+}
+func (a engineOf[J]) Restart(ctx context.Context, spec engine.Spec, images []string) (Job, error) {
+	j, err := a.e.Restart(ctx, spec, images)
+	if err != nil {
+		return nil, err
+	}
+	return j, nil
 }
 
 func (s *supervisor) spec() engine.Spec {
@@ -322,6 +359,9 @@ func (s *supervisor) restart(ctx context.Context, gen *ckptstore.Generation) err
 		m.Generation, gen.Dir, m.Processes, m.Created.Format(time.RFC3339), m.Platform.Hostname, m.Cwd)
 	if !sameArgv(m.Argv, append([]string{s.opts.Program}, s.opts.Args...)) {
 		s.log.Printf("note: the checkpointed job was started as %s; resuming it, not the new command line", quoteArgv(m.Argv))
+	}
+	if m.Engine != s.engine.Name() {
+		return exitcode.Errorf(exitcode.Incompatible, "checkpoint generation %d was written by the %s engine; run the shim with --engine %s", m.Generation, m.Engine, m.Engine)
 	}
 	verdict := platform.Check(m.Platform, s.platform(ctx))
 	for _, w := range verdict.Warnings {
@@ -382,13 +422,30 @@ func (s *supervisor) supervise(ctx context.Context, sigc <-chan os.Signal, trapp
 		select {
 		case <-s.job.Done():
 			if ckptc != nil {
-				<-ckptc // it ends promptly once the job has
+				// It ends promptly once the job has. A checkpoint-and-exit
+				// engine's job ends this way on purpose.
+				done := <-ckptc
+				ckptc = nil
+				if done.err == nil && stopAfter {
+					if err := s.commit(ctx, done); err != nil {
+						return result{}, err
+					}
+					s.job.Close()
+					return result{checkpointed: true}, nil
+				}
 			}
 			st := s.job.Status()
 			s.job.Close()
 			return s.finished(st)
 
 		case sig := <-sigc:
+			if sig == syscall.SIGUSR2 {
+				if ckptc == nil && !vacating {
+					s.log.Printf("received %s: checkpointing now, the job goes on", sig)
+					ckptc = s.startCheckpoint(ckptCtx, false)
+				}
+				continue
+			}
 			if !isTrapped(sig, trapped) {
 				s.log.Printf("forwarding %s to the job", sig)
 				_ = s.job.Signal(sig.(syscall.Signal))
@@ -404,14 +461,14 @@ func (s *supervisor) supervise(ctx context.Context, sigc <-chan os.Signal, trapp
 				continue
 			}
 			s.log.Printf("received %s: checkpointing, then stopping", sig)
-			ckptc = s.startCheckpoint(ckptCtx)
+			ckptc = s.startCheckpoint(ckptCtx, true)
 
 		case <-tick:
 			tick = nil
 			if ckptc == nil {
 				stopAfter = s.opts.ExitAfterCheckpoint
 				s.log.Printf("periodic checkpoint")
-				ckptc = s.startCheckpoint(ckptCtx)
+				ckptc = s.startCheckpoint(ckptCtx, stopAfter)
 			}
 
 		case done := <-ckptc:
@@ -456,7 +513,7 @@ func isTrapped(sig os.Signal, trapped []os.Signal) bool {
 
 // startCheckpoint runs one checkpoint in the background; the supervisor
 // keeps watching the job and signals meanwhile.
-func (s *supervisor) startCheckpoint(ctx context.Context) chan checkpointDone {
+func (s *supervisor) startCheckpoint(ctx context.Context, exit bool) chan checkpointDone {
 	out := make(chan checkpointDone, 1)
 	pid := s.job.PID()
 	go func() {
@@ -465,7 +522,7 @@ func (s *supervisor) startCheckpoint(ctx context.Context) chan checkpointDone {
 			d.stdio = s.stdio.measure(pid)
 			d.open = openFiles(pid, s.cwd, append(s.excl, s.stdio.paths()...))
 		}
-		d.ckpt, d.err = s.job.Checkpoint(ctx, func() {
+		d.ckpt, d.err = s.job.Checkpoint(ctx, exit, func() {
 			capture()
 			d.stdio.Exact = true
 		})

@@ -208,8 +208,9 @@ const (
 // every image renamed into place and the coordinator's restart script
 // rewritten (DMTCP writes it last), with the job running again. atSuspend
 // is called once, while the job is suspended for the checkpoint, so the
-// caller can record what the job's files look like at that moment.
-func (j *Job) Checkpoint(ctx context.Context, atSuspend func()) (engine.Checkpoint, error) {
+// caller can record what the job's files look like at that moment. exit
+// changes nothing: the job goes on until Stop.
+func (j *Job) Checkpoint(ctx context.Context, exit bool, atSuspend func()) (engine.Checkpoint, error) {
 	var res engine.Checkpoint
 	start := time.Now()
 	// A checkpoint asked for before the job has joined its coordinator is
