@@ -13,8 +13,9 @@ type Job struct {
 	Stderr           string            `yaml:"stderr,omitempty" desc:"File name for the program's standard error, returned next to the submit file. Default: job.{cluster}.{process}.err."`
 	InputFiles       []string          `yaml:"input_files,omitempty" desc:"Files and directories to transfer to the job (a trailing / on a directory transfers its contents). Names cannot contain commas."`
 	Environment      map[string]string `yaml:"environment,omitempty" desc:"Environment variables for the program, NAME: value."`
+	Engine           Engine            `yaml:"engine,omitempty" desc:"How the job is checkpointed: dmtcp (any Linux program), or condor-syscall for a program linked with HTCondor's old checkpoint library (condor_compile), which checkpoints itself. Default: dmtcp."`
 	Checkpoint       Checkpoint        `yaml:"checkpoint,omitempty" desc:"When and how DMTCP checkpoints the job."`
-	DMTCP            DMTCPSource       `yaml:"dmtcp,omitempty" desc:"Where DMTCP comes from on the execute node: set exactly one of bundle or prefix. Required."`
+	DMTCP            DMTCPSource       `yaml:"dmtcp,omitempty" desc:"Where DMTCP comes from on the execute node: set exactly one of bundle or prefix. Required with engine dmtcp; with condor-syscall only a bundle's shim is used."`
 	Shim             Shim              `yaml:"shim,omitempty" desc:"The shim_dmtcp program that HTCondor runs in place of the program."`
 	Platform         Platform          `yaml:"platform,omitempty" desc:"Which machines the job may run (and restart) on. Empty: no pinning."`
 	Resources        Resources         `yaml:"resources,omitempty" desc:"Resources to request for each job."`

@@ -317,6 +317,10 @@ func (b *builder) inputFiles() error {
 func (b *builder) dmtcp() error {
 	d, s := b.job.DMTCP, b.job.Shim
 	shimPath, installed := s.Path, false
+	b.v.Engine = string(EngineDMTCP)
+	if b.job.Engine == EngineCondorSyscall {
+		return b.condorSyscall()
+	}
 	switch {
 	case d.Bundle != "" && d.Prefix != "":
 		return b.errorf("dmtcp", "sets both bundle and prefix; keep bundle to send DMTCP with the job, or prefix if it is installed on every execute node")
@@ -359,6 +363,42 @@ func (b *builder) dmtcp() error {
 	}
 	b.v.Executable = plain(literal(shimPath))
 	b.v.TransferExecutable = !installed
+	return nil
+}
+
+// condorSyscall sets up a job whose program checkpoints itself through
+// HTCondor's old checkpoint library: no DMTCP goes with it, only the shim.
+func (b *builder) condorSyscall() error {
+	d, s := b.job.DMTCP, b.job.Shim
+	b.v.Engine = string(EngineCondorSyscall)
+	if d.Prefix != "" {
+		return b.errorf("dmtcp.prefix", "does not apply to engine condor-syscall, which needs no DMTCP; remove it (a dmtcp.bundle may still provide the shim)")
+	}
+	if b.job.Checkpoint.Compress != nil {
+		return b.errorf("checkpoint.compress", "applies to DMTCP images only; remove it for engine condor-syscall")
+	}
+	shimPath, installed := s.Path, false
+	switch {
+	case shimPath != "":
+	case d.Bundle != "":
+		if err := b.fileName("dmtcp.bundle", d.Bundle); err != nil {
+			return err
+		}
+		shimPath = path.Join(path.Clean(d.Bundle), bundleShim)
+	default:
+		shimPath, installed = defaultShim, true
+	}
+	if s.Installed != nil {
+		installed = *s.Installed
+	}
+	if !installed {
+		if err := b.fileName("shim.path", shimPath); err != nil {
+			return err
+		}
+	}
+	b.v.Executable = plain(literal(shimPath))
+	b.v.TransferExecutable = !installed
+	b.shimArgs = append(b.shimArgs, literal("--engine"), literal(string(EngineCondorSyscall)))
 	return nil
 }
 

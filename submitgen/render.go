@@ -20,6 +20,7 @@ import (
 type View struct {
 	Source  string // base name of the description file, for the header comment
 	Program string // the program as the user wrote it, for comments
+	Engine  string // dmtcp or condor-syscall
 
 	Executable         string // the shim
 	TransferExecutable bool   // false when the shim is installed on the execute node

@@ -62,6 +62,33 @@ func (Mode) jsonSchema() map[string]any {
 	return map[string]any{"type": "string", "enum": []string{"evict", "self", "both"}}
 }
 
+// Engine is the shim's checkpoint engine: EngineDMTCP or EngineCondorSyscall.
+type Engine string
+
+// The engines. See Job.Engine.
+const (
+	EngineDMTCP         Engine = "dmtcp"
+	EngineCondorSyscall Engine = "condor-syscall"
+)
+
+// ParseEngine reads an engine name.
+func ParseEngine(s string) (Engine, error) {
+	switch v := Engine(strings.ToLower(strings.TrimSpace(s))); v {
+	case EngineDMTCP, EngineCondorSyscall:
+		return v, nil
+	}
+	return "", fmt.Errorf("unknown engine %q; use dmtcp, or condor-syscall for programs linked with HTCondor's old checkpoint library", s)
+}
+
+// UnmarshalYAML accepts one of the engine names.
+func (e *Engine) UnmarshalYAML(n *yaml.Node) error {
+	return decodeScalar(n, "one of dmtcp, condor-syscall", ParseEngine, e)
+}
+
+func (Engine) jsonSchema() map[string]any {
+	return map[string]any{"type": "string", "enum": []string{string(EngineDMTCP), string(EngineCondorSyscall)}}
+}
+
 // Duration is a length of time written as a Go duration ("30m", "1h30m") or a
 // whole number of seconds (1800, "1800"), the two forms the shim's --ckptint
 // accepts. It is rendered as whole seconds for HTCondor and the shim.

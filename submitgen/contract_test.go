@@ -1,0 +1,50 @@
+package submitgen
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dmtcp-condor/dmtcp-condor/shim"
+)
+
+// TestShimAcceptsRenderedArguments ties the generator to the shim: the
+// arguments of every golden submit file, read the way HTCondor reads them,
+// are a command line the shim accepts, and name the program last.
+func TestShimAcceptsRenderedArguments(t *testing.T) {
+	subs, _ := filepath.Glob(filepath.Join("..", "testdata", "submitgen", "*.sub"))
+	if len(subs) == 0 {
+		t.Fatal("no golden submit files")
+	}
+	for _, sub := range subs {
+		t.Run(filepath.Base(sub), func(t *testing.T) {
+			data, err := os.ReadFile(sub)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var value string
+			for _, line := range strings.Split(string(data), "\n") {
+				if v, ok := strings.CutPrefix(line, "arguments = "); ok {
+					value = v
+				}
+			}
+			// condor_submit fills in the job's macros; the parser takes $(DOLLAR).
+			value = strings.NewReplacer("$(Cluster)", "17", "$(Process)", "0", "$(Item)", "case-a").Replace(value)
+			argv, err := ParseArguments(value)
+			if err != nil {
+				t.Fatalf("arguments %s: %v", value, err)
+			}
+			o, err := shim.ParseOptions(argv, func(string) string { return "" })
+			if err != nil {
+				t.Fatalf("the shim rejects %q: %v", argv, err)
+			}
+			if !strings.HasPrefix(o.Program, "./") && !strings.HasPrefix(o.Program, "/") {
+				t.Errorf("program %q: the shim needs a path", o.Program)
+			}
+			if wantSyscall := strings.Contains(string(data), "--engine condor-syscall"); wantSyscall != (o.Engine == "condor-syscall") {
+				t.Errorf("engine %q", o.Engine)
+			}
+		})
+	}
+}
