@@ -36,6 +36,9 @@ commented example shipped with the documentation), then:
 		NewCmdDocs(nil),
 		NewCmdWizard(nil),
 		NewCmdDemo(nil),
+		NewCmdLocate(nil),
+		NewCmdBundle(nil),
+		NewCmdPackage(nil),
 	)
 	return root
 }

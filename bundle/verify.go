@@ -1,0 +1,145 @@
+package bundle
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// VerifyOptions say what a bundle should contain.
+type VerifyOptions struct {
+	Version      string // the bundle's version, as shim_dmtcp --version should say it
+	DMTCPVersion string // as dmtcp_launch --version should say it; "" to accept any
+	Launch       string // the launch command's name: dmtcp_launch, or dmtcp_checkpoint for DMTCP 1.x
+	GOARCH       string // the bundle's architecture; "" for a bundle without ELF programs
+}
+
+// Verify extracts a bundle into a temporary directory, checks every file
+// against SHA256SUMS, and runs the bundled launch command and shim with
+// --version from there, with only the bundle's lib/ added to the library
+// path. A bundle for another architecture is checked without running
+// anything. It returns what was checked, with a warning when the shim
+// reports another version than the bundle's.
+func Verify(ctx context.Context, tarball string, o VerifyOptions) (string, error) {
+	tmp, err := os.MkdirTemp("", "dmtcp-condor-verify-")
+	if err != nil {
+		return "", fmt.Errorf("verify: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	top, err := extract(tarball, tmp)
+	if err != nil {
+		return "", fmt.Errorf("verify: extract: %w", err)
+	}
+	n, err := checkSums(top)
+	if err != nil {
+		return "", fmt.Errorf("verify: %w", err)
+	}
+	did := []string{fmt.Sprintf("extracted; %d files match SHA256SUMS", n)}
+	if o.GOARCH != "" && o.GOARCH != runtime.GOARCH {
+		return strings.Join(append(did, fmt.Sprintf("not run: built for %s, this machine is %s", o.GOARCH, runtime.GOARCH)), "; "), nil
+	}
+	launch := o.Launch
+	if launch == "" {
+		launch = "dmtcp_launch"
+	}
+	env := append(os.Environ(), "LD_LIBRARY_PATH="+strings.Trim(filepath.Join(top, "lib")+":"+os.Getenv("LD_LIBRARY_PATH"), ":"))
+	out, err := runVersion(ctx, top, filepath.Join(top, "bin", launch), env)
+	if err != nil {
+		return "", fmt.Errorf("verify: %w", err)
+	}
+	if !strings.Contains(out, "DMTCP") || (o.DMTCPVersion != "" && !strings.Contains(out, o.DMTCPVersion)) {
+		return "", fmt.Errorf("verify: bin/%s --version printed %q, not DMTCP %s", launch, out, orUnknown(o.DMTCPVersion))
+	}
+	did = append(did, fmt.Sprintf("bin/%s --version: %s", launch, out))
+	out, err = runVersion(ctx, top, filepath.Join(top, "bin", "shim_dmtcp"), os.Environ())
+	if err != nil {
+		return "", fmt.Errorf("verify: %w", err)
+	}
+	v, ok := strings.CutPrefix(out, "shim_dmtcp ")
+	if !ok {
+		return "", fmt.Errorf("verify: bin/shim_dmtcp --version printed %q, not shim_dmtcp VERSION", out)
+	}
+	did = append(did, "bin/shim_dmtcp --version: "+out)
+	if v != o.Version {
+		did = append(did, fmt.Sprintf("warning: the shim says it is version %s, not %s (build it with -ldflags -X github.com/dmtcp-condor/dmtcp-condor/shim.Version=%s)", v, o.Version, o.Version))
+	}
+	return strings.Join(did, "; "), nil
+}
+
+// runVersion runs prog --version in dir and returns the first line of its
+// output. dmtcp_command exits 1 after --version, so only a launch or shim
+// that prints nothing, or dies of a signal, fails.
+func runVersion(ctx context.Context, dir, prog string, env []string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, prog, "--version")
+	cmd.Dir, cmd.Env = dir, env
+	raw, err := cmd.CombinedOutput()
+	first, _, _ := strings.Cut(strings.TrimSpace(string(raw)), "\n")
+	rel, _ := filepath.Rel(dir, prog)
+	if err != nil {
+		return "", fmt.Errorf("run %s --version from the extracted bundle: %w: %s", rel, err, strings.TrimSpace(string(raw)))
+	}
+	if first == "" {
+		return "", fmt.Errorf("%s --version printed nothing", rel)
+	}
+	return first, nil
+}
+
+// checkSums verifies every file under top against top/SHA256SUMS and
+// insists that every file is listed; it returns how many were checked.
+func checkSums(top string) (int, error) {
+	f, err := os.Open(filepath.Join(top, "SHA256SUMS"))
+	if err != nil {
+		return 0, fmt.Errorf("the bundle has no SHA256SUMS: %w", err)
+	}
+	defer f.Close()
+	listed := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		sum, name, ok := strings.Cut(sc.Text(), "  ")
+		if !ok {
+			return 0, fmt.Errorf("SHA256SUMS: malformed line %q", sc.Text())
+		}
+		listed[name] = sum
+	}
+	n := 0
+	err = filepath.WalkDir(top, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(top, p)
+		rel = filepath.ToSlash(rel)
+		if rel == "SHA256SUMS" {
+			return nil
+		}
+		want, ok := listed[rel]
+		if !ok {
+			return fmt.Errorf("%s is not in SHA256SUMS", rel)
+		}
+		got, _, err := sumFile(p)
+		if err != nil {
+			return err
+		}
+		if got != want {
+			return fmt.Errorf("%s does not match SHA256SUMS", rel)
+		}
+		delete(listed, rel)
+		n++
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	for name := range listed {
+		return 0, fmt.Errorf("SHA256SUMS lists %s, which the bundle lacks", name)
+	}
+	return n, nil
+}

@@ -1,0 +1,180 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/cobra/doc"
+
+	"github.com/dmtcp-condor/dmtcp-condor/bundle"
+	"github.com/dmtcp-condor/dmtcp-condor/packaging"
+)
+
+// PackageOptions are the inputs of "dmtcp-condor package".
+type PackageOptions struct {
+	IO         *IOStreams
+	Format     string // deb or rpm
+	Version    string
+	OutDir     string
+	CLI        string // the dmtcp-condor binary to package; "" is the running one
+	Shim       string // "" finds or builds one, as bundle does
+	Maintainer string
+	Stage      string // write the generated files here and stop (for goreleaser)
+	Quiet      bool
+	Root       *cobra.Command // the command tree the man pages and completions describe
+	Getenv     func(string) string
+	Self       string
+}
+
+// NewCmdPackage builds "package", which makes the .deb or .rpm that
+// installs the tool and the shim on a machine.
+func NewCmdPackage(runF func(*PackageOptions) error) *cobra.Command {
+	opts := &PackageOptions{}
+	cmd := &cobra.Command{
+		Use:   "package --format deb|rpm --version VERSION",
+		Short: "Build the dmtcp-condor .deb or .rpm",
+		Long: `Package builds a Debian or RPM package of dmtcp-condor with nfpm:
+
+  /usr/bin/dmtcp-condor                        this tool
+  /usr/libexec/dmtcp-condor/shim_dmtcp         the shim (static)
+  /usr/share/dmtcp-condor/templates, examples  job.sub templates, example job
+  man pages, bash/zsh/fish completions, copyright and changelog
+
+The package depends on dmtcp. The tool packaged is --cli (default: this
+very binary); the shim is --shim, else the one installed beside
+dmtcp-condor, else built from source. Every file gets the time from
+SOURCE_DATE_EPOCH, else the commit of tag vVERSION (or HEAD) in the current
+git checkout, so the same inputs give the same bytes.
+
+--stage DIR only writes the generated files (man pages, completions,
+copyright, changelog, templates) into DIR, for goreleaser's nfpm section.`,
+		Example: `  dmtcp-condor package --format deb --version 1.2.0 -o dist
+  SOURCE_DATE_EPOCH=$(git log -1 --format=%ct) dmtcp-condor package --format rpm --version 1.2.0 --cli bin/dmtcp-condor --shim bin/shim_dmtcp`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.IO = streamsOf(cmd)
+			opts.Root = cmd.Root()
+			if runF != nil {
+				return runF(opts)
+			}
+			return runPackage(cmd.Context(), opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Format, "format", "", "package `FORMAT`: deb or rpm")
+	cmd.Flags().StringVar(&opts.Version, "version", "", "the release `VERSION`, such as 1.2.0 (required)")
+	cmd.Flags().StringVarP(&opts.OutDir, "output", "o", ".", "`DIR` to write the package into")
+	cmd.Flags().StringVar(&opts.CLI, "cli", "", "dmtcp-condor `BINARY` to package; default: this one")
+	cmd.Flags().StringVar(&opts.Shim, "shim", "", "static shim_dmtcp `BINARY` to package; default: installed beside dmtcp-condor, else built")
+	cmd.Flags().StringVar(&opts.Maintainer, "maintainer", packaging.DefaultMaintainer, "the package's maintainer, `NAME <EMAIL>`")
+	cmd.Flags().StringVar(&opts.Stage, "stage", "", "only write the generated files into `DIR` (for goreleaser)")
+	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "print only the package's path (and errors)")
+	_ = cmd.MarkFlagRequired("version")
+	return cmd
+}
+
+func runPackage(ctx context.Context, o *PackageOptions) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if o.Stage == "" && o.Format != "deb" && o.Format != "rpm" {
+		return fmt.Errorf("package: --format %q: use deb or rpm", o.Format)
+	}
+	getenv, self := processEnv(o.Getenv, o.Self)
+	when, from, err := bundle.SourceDate(ctx, getenv, ".", o.Version)
+	if err != nil {
+		return fmt.Errorf("package: %w", err)
+	}
+	say := progress(o.IO, o.Quiet)
+	say("timestamp %s (from %s)", when.Format(time.RFC3339), from)
+	assets, err := commandAssets(o.Root, o.Version, when)
+	if err != nil {
+		return err
+	}
+	stage := o.Stage
+	if stage == "" {
+		if stage, err = os.MkdirTemp("", "dmtcp-condor-package-"); err != nil {
+			return fmt.Errorf("package: %w", err)
+		}
+		defer os.RemoveAll(stage)
+	}
+	if err := packaging.Stage(stage, assets, o.Version, when, o.Maintainer); err != nil {
+		return err
+	}
+	if o.Stage != "" {
+		if !o.Quiet {
+			fmt.Fprintf(o.IO.ErrOut, "staged man pages, completions, copyright, changelog and templates in %s\n", o.Stage)
+		}
+		return nil
+	}
+	cliBin := o.CLI
+	if cliBin == "" {
+		cliBin = self
+	}
+	goarch, err := bundle.ArchOf(cliBin)
+	if err != nil {
+		return fmt.Errorf("package: --cli: %w", err)
+	}
+	shim, how, cleanup, err := bundle.ResolveShim(ctx, bundle.ShimSource{Path: o.Shim, Self: self, GOARCH: goarch, Version: o.Version})
+	if err != nil {
+		return fmt.Errorf("package: %w", err)
+	}
+	defer cleanup()
+	say("dmtcp-condor: %s; shim_dmtcp: %s", cliBin, how)
+	out, err := packaging.Build(packaging.Options{
+		Format: o.Format, Version: o.Version, CLI: cliBin, Shim: shim, Staged: stage,
+		MTime: when, Maintainer: o.Maintainer, OutDir: o.OutDir,
+	})
+	if err != nil {
+		return err
+	}
+	if !o.Quiet {
+		fmt.Fprintf(o.IO.ErrOut, "wrote %s\n", out)
+	}
+	fmt.Fprintln(o.IO.Out, out)
+	return nil
+}
+
+// commandAssets generates the man pages and shell completions of the
+// whole command tree, dated when so that they build reproducibly.
+func commandAssets(root *cobra.Command, version string, when time.Time) (packaging.Assets, error) {
+	a := packaging.Assets{ManPages: map[string][]byte{}}
+	tmp, err := os.MkdirTemp("", "dmtcp-condor-man-")
+	if err != nil {
+		return a, fmt.Errorf("package: man pages: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	root.DisableAutoGenTag = true // a generated-on line would make every build differ
+	header := &doc.GenManHeader{Title: "DMTCP-CONDOR", Section: "1", Date: &when, Source: "dmtcp-condor " + version}
+	if err := doc.GenManTree(root, header, tmp); err != nil {
+		return a, fmt.Errorf("package: write man pages: %w", err)
+	}
+	pages, _ := filepath.Glob(filepath.Join(tmp, "*.1"))
+	for _, p := range pages {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return a, fmt.Errorf("package: man pages: %w", err)
+		}
+		a.ManPages[filepath.Base(p)] = data
+	}
+	var bash, zsh, fish bytes.Buffer
+	if err := root.GenBashCompletionV2(&bash, true); err != nil {
+		return a, fmt.Errorf("package: bash completion: %w", err)
+	}
+	if err := root.GenZshCompletion(&zsh); err != nil {
+		return a, fmt.Errorf("package: zsh completion: %w", err)
+	}
+	if err := root.GenFishCompletion(&fish, true); err != nil {
+		return a, fmt.Errorf("package: fish completion: %w", err)
+	}
+	a.Bash, a.Zsh, a.Fish = bash.Bytes(), zsh.Bytes(), fish.Bytes()
+	if !strings.Contains(bash.String(), root.Name()) {
+		return a, fmt.Errorf("package: the bash completion does not mention %s", root.Name())
+	}
+	return a, nil
+}

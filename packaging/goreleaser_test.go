@@ -1,0 +1,77 @@
+package packaging_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/dmtcp-condor/dmtcp-condor/cli"
+)
+
+// goreleaserNfpm is the part of .goreleaser.yaml these tests read.
+type goreleaserNfpm struct {
+	Nfpms []struct {
+		Contents []struct {
+			Src      string `yaml:"src"`
+			Dst      string `yaml:"dst"`
+			Type     string `yaml:"type"`
+			Packager string `yaml:"packager"`
+		} `yaml:"contents"`
+	} `yaml:"nfpms"`
+}
+
+// stageWithCLI runs "dmtcp-condor package --stage" as the goreleaser hook
+// does and returns the directory.
+func stageWithCLI(t *testing.T) string {
+	t.Helper()
+	t.Setenv("SOURCE_DATE_EPOCH", "1714564800")
+	dir := t.TempDir()
+	var out, errOut bytes.Buffer
+	if code := cli.Execute("1.2.0", []string{"package", "--stage", dir, "--version", "1.2.0", "--quiet"}, &cli.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut}); code != 0 {
+		t.Fatalf("package --stage: exit %d: %s", code, errOut.String())
+	}
+	return dir
+}
+
+// goreleaser's nfpm marks files as documentation only one by one, so
+// .goreleaser.yaml lists the man pages; this keeps the list complete, and
+// every staged file it names real.
+func TestGoreleaserListsEveryManPage(t *testing.T) {
+	data, err := os.ReadFile("../.goreleaser.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg goreleaserNfpm
+	if err := yaml.Unmarshal(data, &cfg); err != nil {
+		t.Fatalf(".goreleaser.yaml: %v", err)
+	}
+	if len(cfg.Nfpms) != 1 {
+		t.Fatalf("%d nfpms sections, want 1", len(cfg.Nfpms))
+	}
+	staged := stageWithCLI(t)
+	pages, _ := filepath.Glob(filepath.Join(staged, "common", "usr", "share", "man", "man1", "*.gz"))
+	var want, listed []string
+	for _, p := range pages {
+		want = append(want, "/usr/share/man/man1/"+filepath.Base(p))
+	}
+	for _, c := range cfg.Nfpms[0].Contents {
+		if c.Type == "doc" && c.Packager == "rpm" {
+			listed = append(listed, c.Dst)
+		}
+		if rel, ok := strings.CutPrefix(c.Src, "bin/staged/"); ok {
+			if m, _ := filepath.Glob(filepath.Join(staged, rel)); len(m) == 0 {
+				t.Errorf(".goreleaser.yaml names %s, which package --stage does not write", c.Src)
+			}
+		}
+	}
+	sort.Strings(want)
+	sort.Strings(listed)
+	if strings.Join(want, "\n") != strings.Join(listed, "\n") {
+		t.Errorf(".goreleaser.yaml's rpm man pages (type: doc) are\n%s\nbut package --stage writes\n%s", strings.Join(listed, "\n"), strings.Join(want, "\n"))
+	}
+}
