@@ -96,8 +96,11 @@ func need(t *testing.T, progs ...string) {
 // directory, and /tmp is not always writable by everyone).
 func asNobody(t *testing.T, pkg string, args ...string) (string, error) {
 	t.Helper()
+	// Only directories strictly below the temporary root: /tmp itself must
+	// keep its sticky, world-writable mode.
+	tmp := filepath.Clean(os.TempDir())
 	for d := filepath.Dir(pkg); d != "/" && d != "."; d = filepath.Dir(d) {
-		if strings.HasPrefix(d, os.TempDir()) && d != os.TempDir() {
+		if strings.HasPrefix(d, tmp+string(filepath.Separator)) {
 			_ = os.Chmod(d, 0o755)
 		}
 	}
