@@ -74,6 +74,7 @@ func builtPackage(t *testing.T, format string) string {
 	if p, ok := debs.Load(format); ok {
 		return p.(string)
 	}
+	releaseBinaries(t) // sets releaseDir, whichever test comes first
 	p := buildPackage(t, format, filepath.Join(releaseDir, format))
 	debs.Store(format, p)
 	return p
@@ -119,6 +120,15 @@ func asNobody(t *testing.T, pkg string, args ...string) (string, error) {
 	cmd.Dir = scratch
 	cmd.Env = append(os.Environ(), "HOME="+scratch, "TMPDIR="+scratch)
 	out, err := cmd.CombinedOutput()
+	if err != nil {
+		var modes []string
+		for d := pkg; d != "/" && d != "."; d = filepath.Dir(d) {
+			if st, e := os.Stat(d); e == nil {
+				modes = append(modes, fmt.Sprintf("%s %v", d, st.Mode()))
+			}
+		}
+		t.Logf("as nobody in %s: %v (modes: %s)", scratch, args, strings.Join(modes, ", "))
+	}
 	return string(out), err
 }
 
