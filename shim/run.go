@@ -81,6 +81,16 @@ func Main(args []string) int {
 		return exitcode.Usage
 	}
 	defer log.Close()
+	// HTCondor's transfer_output_files names these: they must exist however
+	// the shim ends, or the job is held for a missing output file.
+	for _, f := range []string{opts.Stdout, opts.Stderr} {
+		if f != "" {
+			if fh, err := os.OpenFile(f, os.O_WRONLY|os.O_CREATE, 0o644); err == nil {
+				fh.Close()
+			}
+		}
+	}
+	os.Mkdir(opts.CkptDir, 0o700)
 
 	s := &supervisor{opts: opts, log: log}
 	res, err := s.run(context.Background())

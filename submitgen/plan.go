@@ -102,6 +102,11 @@ func (b *builder) checkText() error {
 		if what, bad := badChar(s); bad && err == nil {
 			err = b.errorf(p, "contains %s; a submit file cannot carry newlines, carriage returns or NUL in a value. Put multi-line text in an input file and pass its name", what)
 		}
+		// condor_submit expands $(DOLLAR) once more after unescaping, so
+		// this one text cannot reach the job unchanged.
+		if strings.Contains(s, "$(DOLLAR") && err == nil && !strings.HasPrefix(p, "submit") {
+			err = b.errorf(p, "contains the text $(DOLLAR), which condor_submit always turns into $; write $ itself (every $ is passed through literally)")
+		}
 	})
 	return err
 }
@@ -165,7 +170,19 @@ func plain(w word) string {
 		if s.macro {
 			sb.WriteString(s.text)
 		} else {
-			sb.WriteString(strings.ReplaceAll(s.text, "$", dollar))
+			t := s.text
+			for i := 0; i < len(t); i++ {
+				if t[i] != '$' {
+					sb.WriteByte(t[i])
+					continue
+				}
+				n := 1
+				for i+n < len(t) && t[i+n] == '$' {
+					n++
+				}
+				sb.WriteString(escapeDollars(n))
+				i += n - 1
+			}
 		}
 	}
 	return sb.String()
@@ -456,6 +473,8 @@ func (b *builder) checkpoint() error {
 	b.v.WhenToTransferOutput = "ON_EXIT_OR_EVICT"
 	if mode == ModeSelf {
 		b.v.WhenToTransferOutput = "ON_EXIT"
+	} else {
+		b.v.TransferOutputFiles = strings.Join([]string{ckptDir, plain(b.stdout), plain(b.stderr), shimLog}, ", ")
 	}
 	b.shimArgs = append(b.shimArgs,
 		literal("--ckptint"), literal(strconv.FormatInt(interval.Seconds(), 10)),
@@ -655,7 +674,7 @@ var ownedCommands = map[string]string{
 	"error":                     "use stderr (the submit file's error is the shim's)",
 	"log":                       "the generator writes the job event log as job.$(Cluster).log",
 	"transfer_input_files":      "use input_files",
-	"transfer_output_files":     "HTCondor must return every new file so checkpoints and output survive; remove it",
+	"transfer_output_files":     "the generator writes it (the checkpoint directory, stdout, stderr and the shim log, so an eviction keeps the checkpoint); other output files cannot be added yet",
 	"transfer_executable":       "use shim.installed",
 	"should_transfer_files":     "the shim needs file transfer; remove it",
 	"when_to_transfer_output":   "use checkpoint.mode",

@@ -62,6 +62,9 @@ func writeWord(b *strings.Builder, w word) {
 		}
 	}
 	for _, s := range w {
+		if s.macro && s.text == "$("+itemVar+")" {
+			quote = true // an item from a file may hold whitespace
+		}
 		if !s.macro && !s.name && strings.IndexFunc(s.text, func(r rune) bool { return r < 0x80 && (isSpace(byte(r)) || r == '\'') }) >= 0 {
 			quote = true
 		}
@@ -83,7 +86,12 @@ func writeWord(b *strings.Builder, w word) {
 			case '"':
 				b.WriteString(`""`)
 			case '$':
-				b.WriteString(dollar)
+				n := 1
+				for i+n < len(s.text) && s.text[i+n] == '$' {
+					n++
+				}
+				b.WriteString(escapeDollars(n))
+				i += n - 1
 			default:
 				b.WriteByte(c)
 			}
@@ -212,6 +220,13 @@ func expandDollar(s string) (string, error) {
 			b.WriteByte(s[i])
 			continue
 		}
+		// "$$(DOLLARDOLLAR)" is a pair of literal dollars, filled in when
+		// the job starts (see escapeDollars).
+		if pair := "$$(DOLLARDOLLAR)"; strings.HasPrefix(s[i:], pair) {
+			b.WriteString("$$")
+			i += len(pair) - 1
+			continue
+		}
 		if !strings.HasPrefix(s[i:], dollar) {
 			return "", fmt.Errorf("unescaped $ at byte %d of %q: condor_submit would expand it as a macro", i, s)
 		}
@@ -280,4 +295,12 @@ func ParseEnvironment(value string) ([]EnvVar, error) {
 		env = append(env, EnvVar{Name: name, Value: val})
 	}
 	return env, nil
+}
+
+// escapeDollars writes a run of n literal "$": condor_submit rescans after
+// expanding $(DOLLAR), so "$(DOLLAR)$(DOLLAR)" would become the match-time
+// reference "$$(DOLLAR)". Pairs are $$(DOLLARDOLLAR), which the shadow turns
+// into "$$" when the job starts; an odd one is $(DOLLAR), last.
+func escapeDollars(n int) string {
+	return strings.Repeat("$$(DOLLARDOLLAR)", n/2) + strings.Repeat(dollar, n%2)
 }

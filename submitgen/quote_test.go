@@ -65,7 +65,7 @@ func TestQuoteArguments(t *testing.T) {
 		{nil, `""`},
 		{[]string{""}, `"''"`},
 		{[]string{"a", "", "b"}, `"a '' b"`},
-		{[]string{"$HOME", "cost=$5", "$$(x)"}, `"$(DOLLAR)HOME cost=$(DOLLAR)5 $(DOLLAR)$(DOLLAR)(x)"`},
+		{[]string{"$HOME", "cost=$5", "$$(x)"}, `"$(DOLLAR)HOME cost=$(DOLLAR)5 $$(DOLLARDOLLAR)(x)"`},
 		{[]string{`a\b`, `c\`}, `"a\b c\"`},
 		{[]string{"tab\there"}, "\"'tab\there'\""},
 		{[]string{"#not-a-comment", "a,b", "x=y"}, `"#not-a-comment a,b x=y"`},

@@ -39,6 +39,7 @@ type View struct {
 	VacateTime              int64  // job_max_vacate_time in seconds, 0 = pool default
 	CheckpointExitCode      int    // 0 when not self-checkpointing
 	TransferCheckpointFiles string // with CheckpointExitCode
+	TransferOutputFiles     string // with ON_EXIT_OR_EVICT: the checkpoint directory and the shim's files
 
 	HoldCodes         []ExitCode // the shim's failure codes, for comments
 	OnExitHold        string     // ClassAd expressions for on_exit_hold*

@@ -426,10 +426,15 @@ func (s *Store) Tidy() error {
 	return nil
 }
 
-// Remove deletes the whole store once the job has finished for good: its
-// checkpoints can no longer be used, and leaving them would make HTCondor
-// transfer them back to the submit directory.
+// Remove deletes every checkpoint once the job has finished for good: they
+// can no longer be used, and HTCondor would transfer them back to the
+// submit directory. The directory itself stays, empty: a submit file's
+// transfer_output_files names it, and HTCondor holds a job whose listed
+// output is missing.
 func (s *Store) Remove() error {
 	s.Close()
-	return os.RemoveAll(s.dir)
+	if err := os.RemoveAll(s.dir); err != nil {
+		return err
+	}
+	return os.Mkdir(s.dir, 0o700)
 }

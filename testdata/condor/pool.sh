@@ -27,7 +27,11 @@
 #   DMTCP_CONDOR_POOL_UID            its uid and gid (default 1000)
 #   DMTCP_CONDOR_POOL_MIRROR         Debian mirror URL (default: read from the host's apt sources)
 #   DMTCP_CONDOR_POOL_SUITE          Debian suite (default trixie)
-#   DMTCP_CONDOR_POOL_NUM_CPUS       NUM_CPUS for the startd (default: HTCondor's detection)
+#   DMTCP_CONDOR_POOL_NUM_CPUS       NUM_CPUS for the startd (default: HTCondor's detection);
+#                                    a change restarts a running pool
+#   DMTCP_CONDOR_POOL_PACKAGES       extra Debian packages for the chroot (default libatomic1,
+#                                    which a DMTCP built from source needs; python3 and bash
+#                                    for the test jobs come with minicondor)
 #   DMTCP_CONDOR_POOL_START_TIMEOUT  seconds to wait for the pool to answer (default 60)
 #   DMTCP_CONDOR_POOL_STOP_TIMEOUT   seconds to wait for a graceful stop (default 30)
 #
@@ -44,6 +48,7 @@ SUITE=${DMTCP_CONDOR_POOL_SUITE:-trixie}
 START_TIMEOUT=${DMTCP_CONDOR_POOL_START_TIMEOUT:-60}
 STOP_TIMEOUT=${DMTCP_CONDOR_POOL_STOP_TIMEOUT:-30}
 NUM_CPUS=${DMTCP_CONDOR_POOL_NUM_CPUS:-}
+PACKAGES=${DMTCP_CONDOR_POOL_PACKAGES-libatomic1}
 
 CHROOT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 STATE_DIR=/var/lib/dmtcp-condor-pool          # inside the chroot
@@ -283,15 +288,25 @@ ensure_policy_rc_d() {
   fi
 }
 
-install_minicondor() {
+# install_packages PKG...: apt-get install the packages, with one apt-get update.
+install_packages() {
   local logf=$ROOT$STATE_DIR/apt.log
   quiet "$logf" in_root apt-get update -q
-  quiet "$logf" in_root apt-get install -y -q --no-install-recommends minicondor
+  quiet "$logf" in_root apt-get install -y -q --no-install-recommends "$@"
   quiet "$logf" in_root apt-get clean
 }
 
-minicondor_installed() {
-  [ "$(in_root dpkg-query -W -f='${db:Status-Status}' minicondor 2>/dev/null)" = installed ]
+installed() { # PKG
+  [ "$(in_root dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]
+}
+
+# missing_packages: minicondor and $PACKAGES that are not installed yet.
+missing_packages() {
+  local p
+  for p in minicondor $PACKAGES; do
+    [[ $p =~ ^[a-z0-9][a-z0-9+.-]*$ ]] || die "bad package name '$p' in DMTCP_CONDOR_POOL_PACKAGES"
+    installed "$p" || echo "$p"
+  done
 }
 
 ensure_dirs() {
@@ -300,7 +315,10 @@ ensure_dirs() {
   in_root sh -ec '
     for d in /run/condor /run/lock/condor /var/spool/condor /var/lib/condor /var/lib/condor/execute /var/log/condor; do
       mkdir -p "$d"; chown condor:condor "$d"; chmod 0755 "$d"
-    done'
+    done
+    # FS authentication (FS_LOCAL_DIR): a world-writable sticky directory of
+    # the chroot itself, so a host /tmp without mode 1777 cannot break it.
+    mkdir -p /var/lib/condor/fs-auth; chown root:root /var/lib/condor/fs-auth; chmod 1777 /var/lib/condor/fs-auth'
 }
 
 ensure_hosts() {
@@ -328,6 +346,9 @@ SUSPEND = False
 PREEMPT = False
 KILL = False
 JOB_DEFAULT_LEASE_DURATION = 120
+# The tools authenticate to the schedd by creating a file here (default /tmp,
+# which is the host's /tmp bind-mounted, and not always mode 1777).
+FS_LOCAL_DIR = /var/lib/condor/fs-auth
 # Fast cycles for tests: submit->done in seconds, vacate->running again in ~1 s.
 SCHEDD_INTERVAL = 1
 NEGOTIATOR_INTERVAL = 1
@@ -345,15 +366,32 @@ EOF
   if [ -n "$NUM_CPUS" ]; then echo "NUM_CPUS = $NUM_CPUS"; fi
 }
 
-# ensure_config: write the local config; prints "changed" if it did.
+# ensure_config: write the local config; sets CONFIG_CHANGED if it did, and
+# NEED_RESTART if NUM_CPUS changed (the startd reads it only when it starts).
 ensure_config() {
-  local f=$ROOT$CONFIG_FILE new
+  local f=$ROOT$CONFIG_FILE new old=
   new=$(config_text)
-  if [ ! -f "$f" ] || [ "$(cat "$f")" != "$new" ]; then
+  [ -f "$f" ] && old=$(cat "$f")
+  if [ "$old" != "$new" ]; then
     mkdir -p "${f%/*}"
     printf '%s\n' "$new" >"$f.tmp" && mv "$f.tmp" "$f"
     CONFIG_CHANGED=1
+    if [ "$(grep '^NUM_CPUS' <<<"$old")" != "$(grep '^NUM_CPUS' <<<"$new")" ]; then NEED_RESTART=1; fi
   fi
+}
+
+# apply_config: make a running pool use a changed config.
+apply_config() {
+  [ -n "$CONFIG_CHANGED" ] && master_pid >/dev/null || return 0
+  if [ -z "$NEED_RESTART" ] && in_root_timeout 20 condor_reconfig >&2; then
+    log "condor_reconfig (config changed)"
+    return 0
+  fi
+  # NUM_CPUS is read only at start; and a reconfig may be refused (e.g. the
+  # change repairs authentication): restart.
+  step "stop (config changed)" stop_pool
+  step "start condor_master" start_master
+  step "wait for a slot and the schedd" wait_ready
 }
 
 ensure_user() {
@@ -378,7 +416,7 @@ ensure_light() { # cheap, idempotent, run by setup and start
 cmd_setup() {
   need_root setup
   local t0; t0=$(now_us)
-  CONFIG_CHANGED=
+  CONFIG_CHANGED= NEED_RESTART=
   step "host: debootstrap present" ensure_host_tools
   if [ -f "$ROOT$STATE_DIR/debootstrap.done" ]; then
     log "chroot already bootstrapped at $ROOT"
@@ -387,16 +425,16 @@ cmd_setup() {
   fi
   step "policy-rc.d" ensure_policy_rc_d
   step "mounts" mount_all
-  if minicondor_installed; then
-    log "minicondor already installed"
+  local missing
+  missing=$(missing_packages | tr '\n' ' ')
+  if [ -z "${missing// /}" ]; then
+    log "minicondor${PACKAGES:+ and $PACKAGES} already installed"
   else
-    step "apt-get install minicondor" install_minicondor
+    step "apt-get install ${missing% }" install_packages $missing
   fi
   step "directories, hosts, config, user" ensure_light
   : >"$ROOT$STATE_DIR/setup.done"
-  if [ -n "$CONFIG_CHANGED" ] && master_pid >/dev/null; then
-    step "condor_reconfig (config changed)" in_root condor_reconfig >&2
-  fi
+  apply_config
   log "$(printf '%-34s %s' "setup total" "$(fmt_us $(($(now_us) - t0)))")"
 }
 
@@ -448,12 +486,10 @@ cmd_start() {
   need_root start
   [ -f "$ROOT$STATE_DIR/setup.done" ] || die "no pool set up at $ROOT; run '$PROG setup' first"
   local t0; t0=$(now_us)
-  CONFIG_CHANGED=
+  CONFIG_CHANGED= NEED_RESTART=
   step "mounts" mount_all
   step "directories, hosts, config, user" ensure_light
-  if [ -n "$CONFIG_CHANGED" ] && master_pid >/dev/null; then
-    step "condor_reconfig (config changed)" in_root condor_reconfig >&2
-  fi
+  apply_config
   step "start condor_master" start_master
   step "wait for a slot and the schedd" wait_ready
   log "$(printf '%-34s %s' "start total" "$(fmt_us $(($(now_us) - t0)))")"
