@@ -12,6 +12,7 @@ type Job struct {
 	Stdout           string            `yaml:"stdout,omitempty" desc:"File name for the program's standard output, returned next to the submit file. Default: job.{cluster}.{process}.out."`
 	Stderr           string            `yaml:"stderr,omitempty" desc:"File name for the program's standard error, returned next to the submit file. Default: job.{cluster}.{process}.err."`
 	InputFiles       []string          `yaml:"input_files,omitempty" desc:"Files and directories to transfer to the job (a trailing / on a directory transfers its contents). Names cannot contain commas."`
+	OutputFiles      []string          `yaml:"output_files,omitempty" desc:"Files and directories the program writes in its working directory that come back with stdout and stderr. With checkpoint mode evict or both the generator must name every returned file (HTCondor keeps nothing else on eviction), so list them here; each must exist when the job ends or is evicted, or HTCondor holds the job. Names cannot contain commas."`
 	Environment      map[string]string `yaml:"environment,omitempty" desc:"Environment variables for the program, NAME: value."`
 	Engine           Engine            `yaml:"engine,omitempty" desc:"How the job is checkpointed: dmtcp (any Linux program), or condor-syscall for a program linked with HTCondor's old checkpoint library (condor_compile), which checkpoints itself. Default: dmtcp."`
 	Checkpoint       Checkpoint        `yaml:"checkpoint,omitempty" desc:"When and how DMTCP checkpoints the job."`

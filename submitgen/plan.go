@@ -474,7 +474,19 @@ func (b *builder) checkpoint() error {
 	if mode == ModeSelf {
 		b.v.WhenToTransferOutput = "ON_EXIT"
 	} else {
-		b.v.TransferOutputFiles = strings.Join([]string{ckptDir, plain(b.stdout), plain(b.stderr), shimLog}, ", ")
+		outs := []string{ckptDir, plain(b.stdout), plain(b.stderr), shimLog}
+		for i, f := range b.job.OutputFiles {
+			p := fmt.Sprintf("output_files[%d]", i)
+			if err := b.fileName(p, f); err != nil {
+				return err
+			}
+			w, err := b.expand(p, f)
+			if err != nil {
+				return err
+			}
+			outs = append(outs, plain(w))
+		}
+		b.v.TransferOutputFiles = strings.Join(outs, ", ")
 	}
 	b.shimArgs = append(b.shimArgs,
 		literal("--ckptint"), literal(strconv.FormatInt(interval.Seconds(), 10)),
@@ -674,7 +686,7 @@ var ownedCommands = map[string]string{
 	"error":                     "use stderr (the submit file's error is the shim's)",
 	"log":                       "the generator writes the job event log as job.$(Cluster).log",
 	"transfer_input_files":      "use input_files",
-	"transfer_output_files":     "the generator writes it (the checkpoint directory, stdout, stderr and the shim log, so an eviction keeps the checkpoint); other output files cannot be added yet",
+	"transfer_output_files":     "the generator writes it (the checkpoint directory, stdout, stderr and the shim log, so an eviction keeps the checkpoint); list other files in output_files",
 	"transfer_executable":       "use shim.installed",
 	"should_transfer_files":     "the shim needs file transfer; remove it",
 	"when_to_transfer_output":   "use checkpoint.mode",
