@@ -370,17 +370,7 @@ func (b *builder) dmtcp() error {
 	default:
 		return b.errorf("dmtcp", "is missing; add dmtcp.bundle (a dmtcp_condor_integration directory sent with each job) or dmtcp.prefix (where DMTCP is installed on the execute nodes)")
 	}
-	if s.Installed != nil {
-		installed = *s.Installed
-	}
-	if !installed {
-		if err := b.fileName("shim.path", shimPath); err != nil {
-			return err
-		}
-	}
-	b.v.Executable = plain(literal(shimPath))
-	b.v.TransferExecutable = !installed
-	return nil
+	return b.setShim(shimPath, installed)
 }
 
 // condorSyscall sets up a job whose program checkpoints itself through
@@ -405,8 +395,16 @@ func (b *builder) condorSyscall() error {
 	default:
 		shimPath, installed = defaultShim, true
 	}
-	if s.Installed != nil {
-		installed = *s.Installed
+	b.shimArgs = append(b.shimArgs, literal("--engine"), literal(string(EngineCondorSyscall)))
+	return b.setShim(shimPath, installed)
+}
+
+// setShim makes shimPath the executable; shim.installed overrides whether
+// it is on the execute node already or sent from here (then it must be a
+// file name the submit file can carry).
+func (b *builder) setShim(shimPath string, installed bool) error {
+	if b.job.Shim.Installed != nil {
+		installed = *b.job.Shim.Installed
 	}
 	if !installed {
 		if err := b.fileName("shim.path", shimPath); err != nil {
@@ -415,7 +413,6 @@ func (b *builder) condorSyscall() error {
 	}
 	b.v.Executable = plain(literal(shimPath))
 	b.v.TransferExecutable = !installed
-	b.shimArgs = append(b.shimArgs, literal("--engine"), literal(string(EngineCondorSyscall)))
 	return nil
 }
 
