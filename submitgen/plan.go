@@ -170,19 +170,7 @@ func plain(w word) string {
 		if s.macro {
 			sb.WriteString(s.text)
 		} else {
-			t := s.text
-			for i := 0; i < len(t); i++ {
-				if t[i] != '$' {
-					sb.WriteByte(t[i])
-					continue
-				}
-				n := 1
-				for i+n < len(t) && t[i+n] == '$' {
-					n++
-				}
-				sb.WriteString(escapeDollars(n))
-				i += n - 1
-			}
+			sb.WriteString(escapeLiteral(s.text))
 		}
 	}
 	return sb.String()

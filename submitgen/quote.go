@@ -2,6 +2,7 @@ package submitgen
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 )
@@ -79,23 +80,7 @@ func writeWord(b *strings.Builder, w word) {
 			b.WriteString(s.text)
 			continue
 		}
-		for i := 0; i < len(s.text); i++ {
-			switch c := s.text[i]; c {
-			case '\'':
-				b.WriteString("''")
-			case '"':
-				b.WriteString(`""`)
-			case '$':
-				n := 1
-				for i+n < len(s.text) && s.text[i+n] == '$' {
-					n++
-				}
-				b.WriteString(escapeDollars(n))
-				i += n - 1
-			default:
-				b.WriteByte(c)
-			}
-		}
+		b.WriteString(escapeLiteral(quoteDoubler.Replace(s.text)))
 	}
 	if quote {
 		if !opened {
@@ -295,6 +280,16 @@ func ParseEnvironment(value string) ([]EnvVar, error) {
 		env = append(env, EnvVar{Name: name, Value: val})
 	}
 	return env, nil
+}
+
+// quoteDoubler doubles both quote characters inside a new-style value.
+var quoteDoubler = strings.NewReplacer("'", "''", `"`, `""`)
+
+var dollarRunRE = regexp.MustCompile(`\$+`)
+
+// escapeLiteral writes every run of "$" in literal text with escapeDollars.
+func escapeLiteral(t string) string {
+	return dollarRunRE.ReplaceAllStringFunc(t, func(run string) string { return escapeDollars(len(run)) })
 }
 
 // escapeDollars writes a run of n literal "$": condor_submit rescans after
