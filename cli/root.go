@@ -39,6 +39,7 @@ commented example shipped with the documentation), then:
 		NewCmdLocate(nil),
 		NewCmdBundle(nil),
 		NewCmdPackage(nil),
+		NewCmdSGE(),
 	)
 	return root
 }

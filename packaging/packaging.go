@@ -19,6 +19,8 @@
 package packaging
 
 import (
+	"github.com/dmtcp-condor/dmtcp-condor/shim/sge"
+
 	"fmt"
 	"io"
 	"io/fs"
@@ -134,6 +136,7 @@ func (o Options) info(goarch string) (*nfpm.Info, error) {
 		dir("/usr/share/doc/"+Name, mtime, "deb"),
 		dir("/usr/share/licenses/"+Name, mtime, "rpm"),
 	}
+	contents = append(contents, sgeCommands(mtime)...)
 	staged, err := stagedContents(o.Staged, mtime)
 	if err != nil {
 		return nil, err
@@ -169,6 +172,20 @@ func (o Options) info(goarch string) (*nfpm.Info, error) {
 			Deb: nfpm.Deb{Compression: "gzip"},
 		},
 	}, nil
+}
+
+// SGEDir holds the Grid Engine commands: symlinks to the shim under the
+// names of the 2012 scripts, which the shim answers to (dmtcp-condor sge
+// config names this directory).
+const SGEDir = ShimDir + "/sge"
+
+func sgeCommands(mtime time.Time) files.Contents {
+	out := files.Contents{dir(SGEDir, mtime, "")}
+	for _, r := range sge.Roles {
+		out = append(out, &files.Content{Source: "../shim_dmtcp", Destination: SGEDir + "/" + string(r), Type: files.TypeSymlink,
+			FileInfo: &files.ContentFileInfo{Owner: "root", Group: "root", MTime: mtime}})
+	}
+	return out
 }
 
 func file(src, dst string, mode os.FileMode, mtime time.Time, packager string) *files.Content {

@@ -437,21 +437,25 @@ func TestSelfCheckpointing(t *testing.T) {
 func TestExitStatus(t *testing.T) {
 	forEachInstall(t, func(t *testing.T, inst dmtcptest.Install) {
 		for _, tc := range []struct {
-			name string
-			argv []string
-			want int // negative: death by that signal
+			name   string
+			argv   []string
+			want   int    // negative: death by that signal
+			status string // what --status-file says
 		}{
-			{"code 0", []string{"./counter", "5", "1", "0"}, 0},
-			{"code 42", []string{"./counter", "5", "1", "42"}, 42},
-			{"killed by SIGKILL", []string{"/bin/sh", "-c", "kill -KILL $$"}, -int(syscall.SIGKILL)},
-			{"killed by SIGABRT", []string{"/bin/sh", "-c", "kill -ABRT $$"}, -int(syscall.SIGABRT)},
+			{"code 0", []string{"./counter", "5", "1", "0"}, 0, "exit 0"},
+			{"code 42", []string{"./counter", "5", "1", "42"}, 42, "exit 42"},
+			{"killed by SIGKILL", []string{"/bin/sh", "-c", "kill -KILL $$"}, -int(syscall.SIGKILL), "signal SIGKILL"},
+			{"killed by SIGABRT", []string{"/bin/sh", "-c", "kill -ABRT $$"}, -int(syscall.SIGABRT), "signal SIGABRT"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				dir := t.TempDir()
 				jobs[0].setup(t, dir)
-				r := startShim(t, inst, dir, []string{"--ckptint", "1h"}, tc.argv)
+				r := startShim(t, inst, dir, []string{"--ckptint", "1h", "--status-file", "run.status"}, tc.argv)
 				if got := r.wait(t, time.Minute); got != tc.want {
 					t.Fatalf("shim ended with %d, want %d; log:\n%s", got, tc.want, r.log())
+				}
+				if got, _ := os.ReadFile(filepath.Join(dir, "run.status")); strings.TrimSpace(string(got)) != tc.status {
+					t.Errorf("--status-file says %q, want %q", got, tc.status)
 				}
 				if r.stderr.Len() != 0 {
 					t.Errorf("the shim wrote to its stderr for a job's own end: %q", r.stderr.String())
@@ -474,11 +478,12 @@ func TestInfrastructureFailures(t *testing.T) {
 		code    int
 		stderr  string // must appear in the shim's stderr
 		double  bool   // only the test double can fake this failure
+		status  string // with --status-file, what it must say
 	}
 	cases := []tc{
 		{name: "no DMTCP", opts: []string{"--dmtcp-prefix", "/nonexistent/dmtcp"}, code: 241, stderr: "DMTCP not found"},
 		{name: "coordinator fails", env: []string{"DMTCP_DOUBLE_COORD_FAIL=1"}, code: 242, stderr: "coordinator", double: true},
-		{name: "program missing", argv: []string{"./no-such-program"}, code: 243, stderr: "not found"},
+		{name: "program missing", argv: []string{"./no-such-program"}, code: 243, stderr: "not found", status: "failed 243"},
 		{name: "bad interval", opts: []string{"--ckptint", "-5"}, code: 240, stderr: "negative"},
 		{name: "ckpt dir is a file", prepare: func(t *testing.T, inst dmtcptest.Install, dir string) {
 			os.WriteFile(filepath.Join(dir, "dmtcp_checkpoints"), []byte("x"), 0o644)
@@ -491,6 +496,9 @@ func TestInfrastructureFailures(t *testing.T) {
 			checkpointOnce(t, inst, dir)
 			editManifest(t, dir, func(m map[string]any) { m["open_files"] = []string{"/nonexistent/input.dat"} })
 		}, code: 246, stderr: "/nonexistent/input.dat"},
+		{name: "checkpoint hangs", prepare: checkpointOnce,
+			opts: []string{"--ckptint", "1", "--ckpt-timeout", "2s"}, env: []string{"DMTCP_DOUBLE_WRITE_TIME=1h"},
+			argv: []string{"./counter", "3000", "10", "0"}, code: 247, stderr: "--ckpt-timeout 2s", double: true, status: "failed 247"},
 	}
 	forEachInstall(t, func(t *testing.T, inst dmtcptest.Install) {
 		for _, c := range cases {
@@ -509,10 +517,19 @@ func TestInfrastructureFailures(t *testing.T) {
 				if argv == nil {
 					argv = []string{"./counter", "50", "10", "0"}
 				}
-				r := startShim(t, inst, dir, c.opts, argv, c.env...)
+				opts := c.opts
+				if c.status != "" {
+					opts = append(opts[:len(opts):len(opts)], "--status-file", "run.status")
+				}
+				r := startShim(t, inst, dir, opts, argv, c.env...)
 				code := r.wait(t, time.Minute)
 				if code != c.code {
 					t.Fatalf("exit %d, want %d; log:\n%s", code, c.code, r.log())
+				}
+				if c.status != "" {
+					if got, _ := os.ReadFile(filepath.Join(dir, "run.status")); strings.TrimSpace(string(got)) != c.status {
+						t.Errorf("--status-file says %q, want %q", got, c.status)
+					}
 				}
 				first, _, _ := strings.Cut(r.stderr.String(), "\n")
 				if !strings.HasPrefix(first, "shim_dmtcp: error: ") || !strings.Contains(r.stderr.String(), c.stderr) {

@@ -47,9 +47,11 @@ type Options struct {
 	DMTCPPrefix         string
 	Compress            bool
 	ChirpPlatform       bool
-	Engine              string // "dmtcp" or "condor-syscall"
-	CkptFile            string // condor-syscall: the checkpoint file's name
-	Setarch             string // condor-syscall: personality flags, setarch letters
+	Engine              string        // "dmtcp" or "condor-syscall"
+	CkptFile            string        // condor-syscall: the checkpoint file's name
+	Setarch             string        // condor-syscall: personality flags, setarch letters
+	CkptTimeout         time.Duration // 0: a checkpoint may take as long as it takes
+	StatusFile          string        // where the shim records how the run ended
 
 	Program string
 	Args    []string
@@ -125,6 +127,8 @@ func newFlagSet(o *Options, out io.Writer, getenv func(string) string) (*flag.Fl
 	value((*signalValue)(&o.Signal), "signal", "`SIGNAL` that asks the job to leave: checkpoint and stop (default SIGINT, HTCondor's kill_sig = 2); SIGTERM is always trapped too")
 	o.CheckpointExitCode = exitcode.CheckpointDefault
 	value((*exitCodeValue)(&o.CheckpointExitCode), "checkpoint-exit-code", "exit `CODE` after checkpoint-and-stop (HTCondor's checkpoint_exit_code)")
+	o.CkptTimeout = 0
+	value((*intervalValue)(&o.CkptTimeout), "ckpt-timeout", "give up a checkpoint that takes longer than `DURATION` (seconds or 5m): stop the job, keep the previous checkpoint, exit 247; set it below the scheduler's vacate time (0 = no limit)")
 	boolean(&o.ExitAfterCheckpoint, "exit-after-checkpoint", false, "stop after every periodic checkpoint and exit with the checkpoint exit code (HTCondor self-checkpointing)")
 	str(&o.CkptDir, "ckpt-dir", DefaultCkptDir, "`DIR` holding the checkpoints (relative to the working directory)")
 	str(&o.StageDir, "stage-dir", DefaultStageDir, "`DIR` where DMTCP writes a checkpoint before it is saved into --ckpt-dir; must be the same path on every machine")
@@ -136,6 +140,7 @@ func newFlagSet(o *Options, out io.Writer, getenv func(string) string) (*flag.Fl
 	str(&o.Engine, "engine", "dmtcp", "checkpoint `ENGINE`: dmtcp, or condor-syscall for programs linked with HTCondor's old checkpoint library")
 	str(&o.CkptFile, "ckpt-file", "", "condor-syscall: checkpoint file `NAME` (default: the program's name + .ckpt)")
 	str(&o.Setarch, "setarch", "R", "condor-syscall: personality `FLAGS` as setarch's letters: R no address randomisation, L legacy layout, B 32-bit addresses")
+	str(&o.StatusFile, "status-file", "", "`FILE` to write how the run ended, one line: \"exit N\", \"signal NAME\", \"checkpointed N\" or \"failed N\" (for wrappers such as the Grid Engine commands)")
 	fs.BoolVar(&o.ShowVersion, "version", false, "print the version and exit")
 	fs.BoolVar(&o.ShowHelp, "help", false, "print this help and exit")
 	fs.Usage = func() { printUsage(fs, out) }
@@ -197,6 +202,7 @@ func ParseOptions(args []string, getenv func(string) string) (Options, error) {
 		{"ckpt-dir", o.CkptDir, "give a directory name"},
 		{"stage-dir", o.StageDir, "give a directory name"},
 		{"dmtcp-prefix", o.DMTCPPrefix, "give the directory that holds DMTCP's bin/"},
+		{"status-file", o.StatusFile, "give a file name"},
 	} {
 		if strings.HasPrefix(f.val, "-") && fs.Lookup(strings.TrimLeft(strings.SplitN(f.val, "=", 2)[0], "-")) != nil {
 			return o, &UsageError{Msg: fmt.Sprintf("--%s needs a file name, but the next word is the option %s; %s", f.name, f.val, f.fix)}

@@ -29,6 +29,7 @@ import (
 	"github.com/dmtcp-condor/dmtcp-condor/shim/engine"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/exitcode"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/platform"
+	"github.com/dmtcp-condor/dmtcp-condor/shim/sge"
 )
 
 // Version is stamped at build time (-ldflags "-X ...shim.Version=1.2.0").
@@ -61,7 +62,15 @@ type Job interface {
 // Main runs shim_dmtcp with os.Args-style args and returns its exit code.
 // It does not return when the job died of a signal: the shim then dies of
 // the same signal.
+//
+// Started under one of the Grid Engine commands' names (a symlink named
+// dmtcp_starter, dmtcp_checkpoint, ...) it is that command instead.
 func Main(args []string) int {
+	if len(args) > 0 {
+		if role, ok := sge.RoleOf(args[0]); ok {
+			return sge.Main(role, args[1:], Main)
+		}
+	}
 	opts, err := ParseOptions(args[1:], os.Getenv)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "shim_dmtcp: error: %v\nRun 'shim_dmtcp --help' for usage.\n", err)
@@ -92,24 +101,41 @@ func Main(args []string) int {
 	}
 	os.Mkdir(opts.CkptDir, 0o700)
 
+	// Cleared first: a status left by an earlier run must not describe this one.
+	if opts.StatusFile != "" {
+		_ = os.Remove(opts.StatusFile)
+	}
+	status := func(word string, n any) {
+		if opts.StatusFile == "" {
+			return
+		}
+		if err := os.WriteFile(opts.StatusFile, fmt.Appendf(nil, "%s %v\n", word, n), 0o644); err != nil {
+			log.Printf("warning: write --status-file: %v", err)
+		}
+	}
+
 	s := &supervisor{opts: opts, log: log}
 	res, err := s.run(context.Background())
 	if err != nil {
 		code := exitcode.Of(err)
 		log.Printf("fatal: %v (exit code %d)", err, code)
 		fmt.Fprintf(os.Stderr, "shim_dmtcp: error: %v (exit code %d; details in %s)\n", err, code, log.where())
+		status("failed", code)
 		return code
 	}
 	switch {
 	case res.checkpointed:
 		log.Printf("exit %d: checkpointed and stopped", opts.CheckpointExitCode)
+		status("checkpointed", opts.CheckpointExitCode)
 		return opts.CheckpointExitCode
 	case res.status.Signal != 0:
 		log.Printf("the job died of %s; the shim does too", SignalName(res.status.Signal))
+		status("signal", SignalName(res.status.Signal))
 		log.Close()
 		dieOfSignal(res.status.Signal)
 	}
 	log.Printf("exit %d: the job's own exit code", res.status.Code)
+	status("exit", res.status.Code)
 	return res.status.Code
 }
 
@@ -484,6 +510,13 @@ func (s *supervisor) supervise(ctx context.Context, sigc <-chan os.Signal, trapp
 		case done := <-ckptc:
 			ckptc = nil
 			if done.err != nil {
+				if errors.Is(done.err, context.DeadlineExceeded) {
+					// A checkpoint that hangs leaves the job suspended inside
+					// DMTCP: going on would only wait for the scheduler's kill.
+					s.log.Printf("checkpoint gave up after --ckpt-timeout %s; stopping the job (the previous checkpoint, if any, is kept)", s.opts.CkptTimeout)
+					s.forceStop()
+					return result{}, exitcode.Errorf(exitcode.CheckpointFailed, "checkpoint did not complete within --ckpt-timeout %s", s.opts.CkptTimeout)
+				}
 				if stopAfter {
 					s.log.Printf("checkpoint failed: %v; stopping the job without it (the previous checkpoint, if any, is kept)", done.err)
 					_ = s.job.Stop(ctx)
@@ -512,6 +545,22 @@ func (s *supervisor) supervise(ctx context.Context, sigc <-chan os.Signal, trapp
 	}
 }
 
+// forceStop ends a job whose checkpoint hung: the engine's own stop is given
+// a bounded time (its coordinator may be the part that hangs), then the
+// job's process group is killed.
+func (s *supervisor) forceStop() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	stopped := make(chan struct{})
+	go func() { _ = s.job.Stop(ctx); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(15 * time.Second):
+		s.log.Printf("the job did not stop; killing its process group")
+		_ = syscall.Kill(-s.job.PID(), syscall.SIGKILL)
+	}
+}
+
 func isTrapped(sig os.Signal, trapped []os.Signal) bool {
 	for _, t := range trapped {
 		if sig == t {
@@ -527,6 +576,11 @@ func (s *supervisor) startCheckpoint(ctx context.Context, exit bool) chan checkp
 	out := make(chan checkpointDone, 1)
 	pid := s.job.PID()
 	go func() {
+		if s.opts.CkptTimeout > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, s.opts.CkptTimeout)
+			defer cancel()
+		}
 		var d checkpointDone
 		capture := func() {
 			d.stdio = s.stdio.measure(pid)

@@ -151,6 +151,18 @@ func Open(dir string) (*Store, error) {
 	return &Store{dir: dir, lock: lock}, nil
 }
 
+// Inspect gives read-only access to the checkpoint directory dir without
+// creating or locking it: for tools that watch a running shim's
+// generations (the Grid Engine checkpoint commands). Only Latest may be
+// used on it. A directory that does not exist holds no generation.
+func Inspect(dir string) (*Store, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint directory: %w", err)
+	}
+	return &Store{dir: dir}, nil
+}
+
 // Dir is the store's absolute path.
 func (s *Store) Dir() string { return s.dir }
 
@@ -172,6 +184,9 @@ type genDir struct {
 // generations lists the gen-N directories, newest first.
 func (s *Store) generations() ([]genDir, error) {
 	entries, err := os.ReadDir(s.dir)
+	if errors.Is(err, fs.ErrNotExist) && s.lock == nil {
+		return nil, nil // Inspect of a directory not made yet
+	}
 	if err != nil {
 		return nil, fmt.Errorf("list checkpoint directory: %w", err)
 	}

@@ -108,9 +108,39 @@ func parseCPUInfo(r io.Reader) (model string, flags []string) {
 // start (glibc's ifuncs, BLAS kernels): missing any of them on the restart
 // machine means illegal instructions after the restart.
 var isaPrefixes = []string{
-	"sse", "ssse3", "avx", "fma", "bmi", "f16c", "movbe", "popcnt", "abm",
+	"pni", "sse", "ssse3", "avx", "fma", "bmi", "f16c", "movbe", "popcnt", "abm",
 	"lzcnt", "adx", "aes", "sha", "erms", "fsrm", "vaes", "vpclmulqdq", "amx",
 	"asimd", "sve", "atomics", "crc32", "pmull",
+}
+
+// ISAFlags keeps the flags that matter to a restart (see isaPrefixes), in
+// their order: what a job is pinned by.
+func ISAFlags(flags []string) []string {
+	var out []string
+	for _, f := range flags {
+		if isISAFlag(f) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// CPUFlags reads this machine's CPU feature flags from /proc/cpuinfo, sorted.
+func CPUFlags() ([]string, error) {
+	f, err := os.Open("/proc/cpuinfo")
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	_, flags := parseCPUInfo(f)
+	return flags, nil
+}
+
+// ParseCPUFlags reads the flags of the first processor of a /proc/cpuinfo
+// text.
+func ParseCPUFlags(r io.Reader) []string {
+	_, flags := parseCPUInfo(r)
+	return flags
 }
 
 func isISAFlag(f string) bool {

@@ -1,0 +1,284 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dmtcp-condor/dmtcp-condor/packaging"
+	"github.com/dmtcp-condor/dmtcp-condor/shim/platform"
+	"github.com/dmtcp-condor/dmtcp-condor/shim/sge"
+)
+
+// DefaultSGEUtilDir is where the packages install the Grid Engine commands
+// (symlinks to shim_dmtcp under the seed's names).
+const DefaultSGEUtilDir = packaging.SGEDir
+
+// SGEConfigOptions are the inputs of "dmtcp-condor sge config".
+type SGEConfigOptions struct {
+	IO         *IOStreams
+	CkptDir    string
+	Name       string
+	UtilDir    string
+	When       string
+	Queue      string
+	CPUFlags   bool
+	Complexes  bool   // print only the cpuflag_* complex definitions
+	HostValues bool   // print only this host's complex_values
+	CPUInfo    string // /proc/cpuinfo; tests give another
+}
+
+// NewCmdSGE builds "sge", the Grid Engine integration's admin commands.
+func NewCmdSGE() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "sge",
+		Short: "Set up Grid Engine's DMTCP checkpoint environment",
+		Long: `Grid Engine runs jobs of a checkpoint environment through a starter method
+and calls checkpoint, migrate and clean commands. shim_dmtcp is all of them,
+under the names of the 2012 scripts (symlinks to it):
+
+  dmtcp_starter      the queue's starter_method: DMTCP jobs run under the shim,
+                     with checkpoints in ckpt_dir/JOB_ID.TASK, and resume on
+                     RESTARTED=1/2; other jobs start as with the built-in starter
+  dmtcp_checkpoint   ckpt_command: returns once the checkpoint is complete
+  dmtcp_migrate      migr_command: checkpoint, then end the job (Grid Engine
+                     restarts it with RESTARTED=2)
+  dmtcp_migrate_cpu  the same, after pinning the job to this CPU's features
+  dmtcp_cleanup      clean_command: removes the job's checkpoint directory once
+                     the job is over for good
+
+The packages install them in ` + DefaultSGEUtilDir + `; "sge install" makes them
+anywhere else. "sge config" writes the checkpoint environment and says what to
+set on the queues. Users then submit with: qsub -ckpt dmtcp job.sh`,
+	}
+	cmd.AddCommand(NewCmdSGEConfig(nil), NewCmdSGEInstall(nil))
+	return cmd
+}
+
+// NewCmdSGEConfig builds "sge config".
+func NewCmdSGEConfig(runF func(*SGEConfigOptions) error) *cobra.Command {
+	opts := &SGEConfigOptions{}
+	cmd := &cobra.Command{
+		Use:   "config --ckpt-dir DIR",
+		Short: "Print the DMTCP checkpoint environment (for qconf -Ackpt) and the queue settings",
+		Long: `Config prints a checkpoint environment for qconf -Ackpt on stdout, and on
+stderr the steps that go with it: the checkpoint directory, the queue's
+ckpt_list and starter_method, and for --cpu-flags the complexes.
+
+--ckpt-dir must be a directory every execution host shares (NFS), mode 1777:
+jobs resume on any host from ckpt_dir/JOB_ID.TASK.
+
+--cpu-flags makes the environment "dmtcp_cpu", whose migrate command first
+pins the job to hosts with this CPU's instruction-set features (cpuflag_*
+BOOL complexes, requested with qalter), as a job restarted on a CPU without
+them dies of illegal instructions. --complexes prints the complex definitions
+to add with qconf -Mc; --host-values this host's complex_values.`,
+		Example: `  dmtcp-condor sge config --ckpt-dir /nfs/dmtcp > dmtcp.ckpt && qconf -Ackpt dmtcp.ckpt
+  dmtcp-condor sge config --ckpt-dir /nfs/dmtcp --cpu-flags > dmtcp_cpu.ckpt
+  qconf -sc > c && dmtcp-condor sge config --cpu-flags --complexes >> c && qconf -Mc c
+  qconf -aattr exechost complex_values "$(dmtcp-condor sge config --cpu-flags --host-values)" $(hostname)`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.IO = streamsOf(cmd)
+			if runF != nil {
+				return runF(opts)
+			}
+			return runSGEConfig(opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.CkptDir, "ckpt-dir", "", "shared `DIR` (mode 1777) for the jobs' checkpoints")
+	f.StringVar(&opts.Name, "name", "", "checkpoint environment `NAME` (default dmtcp, or dmtcp_cpu with --cpu-flags)")
+	f.StringVar(&opts.UtilDir, "util-dir", DefaultSGEUtilDir, "`DIR` holding dmtcp_starter and the other commands")
+	f.StringVar(&opts.When, "when", "xsr", "when Grid Engine checkpoints: letters of x (migrate on suspend), s (on execd shutdown), r (reschedule), m (every queue min_cpu_interval)")
+	f.StringVar(&opts.Queue, "queue", "all.q", "`QUEUE` named in the printed settings")
+	f.BoolVar(&opts.CPUFlags, "cpu-flags", false, "pin migrated jobs to hosts with this CPU's features (dmtcp_migrate_cpu)")
+	f.BoolVar(&opts.Complexes, "complexes", false, "with --cpu-flags: print only the cpuflag_* complex definitions")
+	f.BoolVar(&opts.HostValues, "host-values", false, "with --cpu-flags: print only this host's complex_values")
+	f.StringVar(&opts.CPUInfo, "cpuinfo", "/proc/cpuinfo", "`FILE` to read the CPU's flags from")
+	_ = f.MarkHidden("cpuinfo")
+	return cmd
+}
+
+func runSGEConfig(o *SGEConfigOptions) error {
+	if (o.Complexes || o.HostValues) && !o.CPUFlags {
+		return errors.New("--complexes and --host-values go with --cpu-flags")
+	}
+	if o.Complexes || o.HostValues {
+		flags, err := sgeCPUFlags(o.CPUInfo)
+		if err != nil {
+			return err
+		}
+		if o.Complexes {
+			fmt.Fprint(o.IO.Out, sgeComplexes(flags))
+		} else {
+			fmt.Fprintln(o.IO.Out, sgeHostValues(flags))
+		}
+		return nil
+	}
+	if o.CkptDir == "" {
+		return errors.New("--ckpt-dir is required: a directory all execution hosts share, e.g. --ckpt-dir /nfs/dmtcp")
+	}
+	if !filepath.IsAbs(o.CkptDir) || !filepath.IsAbs(o.UtilDir) {
+		return fmt.Errorf("--ckpt-dir %q and --util-dir %q must be absolute paths: Grid Engine runs the commands from the job's directory", o.CkptDir, o.UtilDir)
+	}
+	for _, w := range o.When {
+		if !strings.ContainsRune("xsrm", w) {
+			return fmt.Errorf("--when %q: use the letters x, s, r and m (see checkpoint(5))", o.When)
+		}
+	}
+	if o.When == "" {
+		return errors.New("--when is empty: give at least one of x, s, r, m")
+	}
+	for _, s := range []string{o.CkptDir, o.UtilDir} {
+		if strings.ContainsAny(s, " \t\n$") {
+			return fmt.Errorf("path %q holds a space or $, which Grid Engine's command lines cannot carry; choose another", s)
+		}
+	}
+	name, migrate := "dmtcp", sge.Migrate
+	if o.CPUFlags {
+		name, migrate = "dmtcp_cpu", sge.MigrateCPU
+	}
+	if o.Name != "" {
+		name = o.Name
+	}
+	if strings.ContainsAny(name, " \t\n/") {
+		return fmt.Errorf("--name %q: a checkpoint environment's name has no spaces or slashes", name)
+	}
+	util := func(r sge.Role) string { return filepath.Join(o.UtilDir, string(r)) }
+	fmt.Fprintf(o.IO.Out, `ckpt_name          %s
+interface          APPLICATION-LEVEL
+ckpt_command       %s $job_pid
+migr_command       %s $job_pid
+restart_command    NONE
+clean_command      %s
+ckpt_dir           %s
+signal             NONE
+when               %s
+`, name, util(sge.Checkpoint), util(migrate), util(sge.Clean), o.CkptDir, o.When)
+
+	w := o.IO.ErrOut
+	fmt.Fprintf(w, `# Next steps (as a Grid Engine admin):
+#   mkdir -p %[1]s && chmod 1777 %[1]s      # shared by every execution host
+#   qconf -Ackpt FILE                        # FILE: what was printed above
+#   qconf -aattr queue ckpt_list %[2]s %[3]s
+#   qconf -rattr queue starter_method %[4]s %[3]s
+`, o.CkptDir, name, o.Queue, util(sge.Starter))
+	if strings.Contains(o.When, "m") {
+		fmt.Fprintf(w, "#   qconf -rattr queue min_cpu_interval 01:00:00 %s   # how often 'm' checkpoints\n", o.Queue)
+	}
+	fmt.Fprintf(w, "# The commands must exist on every execution host: the packages install them in\n# %s; elsewhere run 'dmtcp-condor sge install --dir DIR'.\n", DefaultSGEUtilDir)
+	if o.CPUFlags {
+		flags, err := sgeCPUFlags(o.CPUInfo)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(w, `# --cpu-flags: define the complexes once, give every execution host its values
+# (run on each host), and make the execution hosts submit hosts (qconf -as HOST):
+#   qconf -sc > c && dmtcp-condor sge config --cpu-flags --complexes >> c && qconf -Mc c
+#   qconf -aattr exechost complex_values "$(dmtcp-condor sge config --cpu-flags --host-values)" $(hostname)
+# This host: %s
+`, sgeHostValues(flags))
+	}
+	fmt.Fprintf(w, "# Users submit with: qsub -ckpt %s job.sh\n", name)
+	return nil
+}
+
+// sgeCPUFlags are the instruction-set flags of the CPU described by the
+// cpuinfo file: the ones a restarted job may depend on.
+func sgeCPUFlags(cpuinfo string) ([]string, error) {
+	f, err := os.Open(cpuinfo)
+	if err != nil {
+		return nil, fmt.Errorf("read the CPU's flags: %w", err)
+	}
+	defer f.Close()
+	flags := platform.ISAFlags(platform.ParseCPUFlags(f))
+	if len(flags) == 0 {
+		return nil, fmt.Errorf("%s lists no instruction-set flags this tool knows (sse*, avx*, ...); --cpu-flags cannot pin jobs on this CPU", cpuinfo)
+	}
+	return flags, nil
+}
+
+// sgeComplexes defines one requestable BOOL complex per flag, in the
+// format of qconf -sc: name shortcut type relop requestable consumable
+// default urgency.
+func sgeComplexes(flags []string) string {
+	var b strings.Builder
+	for _, f := range flags {
+		fmt.Fprintf(&b, "%-24s %-18s BOOL ==  YES NO FALSE 0\n", sge.CPUFlagComplex(f), "cf_"+f)
+	}
+	return b.String()
+}
+
+func sgeHostValues(flags []string) string {
+	vals := make([]string, len(flags))
+	for i, f := range flags {
+		vals[i] = sge.CPUFlagComplex(f) + "=TRUE"
+	}
+	return strings.Join(vals, ",")
+}
+
+// SGEInstallOptions are the inputs of "dmtcp-condor sge install".
+type SGEInstallOptions struct {
+	IO   *IOStreams
+	Dir  string
+	Shim string
+}
+
+// NewCmdSGEInstall builds "sge install", which makes the commands'
+// symlinks for installs that did not come from a package.
+func NewCmdSGEInstall(runF func(*SGEInstallOptions) error) *cobra.Command {
+	opts := &SGEInstallOptions{}
+	cmd := &cobra.Command{
+		Use:   "install --dir DIR --shim PATH",
+		Short: "Make the Grid Engine commands: symlinks to shim_dmtcp under the seed's names",
+		Example: `  dmtcp-condor sge install --dir /usr/share/gridengine/util --shim /opt/dmtcp-condor/shim_dmtcp
+  dmtcp-condor sge config --ckpt-dir /nfs/dmtcp --util-dir /usr/share/gridengine/util`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.IO = streamsOf(cmd)
+			if runF != nil {
+				return runF(opts)
+			}
+			return runSGEInstall(opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.Dir, "dir", "", "`DIR` to make the commands in")
+	cmd.Flags().StringVar(&opts.Shim, "shim", "", "the shim_dmtcp binary (`PATH`; every execution host needs it there)")
+	return cmd
+}
+
+func runSGEInstall(o *SGEInstallOptions) error {
+	if o.Dir == "" || o.Shim == "" {
+		return errors.New("give --dir (where the commands go) and --shim (the shim_dmtcp binary)")
+	}
+	shim, err := filepath.Abs(o.Shim)
+	if err != nil {
+		return err
+	}
+	if st, err := os.Stat(shim); err != nil || !st.Mode().IsRegular() || st.Mode()&0o111 == 0 {
+		return fmt.Errorf("--shim %s: not an executable file", o.Shim)
+	}
+	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
+		return fmt.Errorf("create --dir: %w", err)
+	}
+	for _, r := range sge.Roles {
+		link := filepath.Join(o.Dir, string(r))
+		if target, err := os.Readlink(link); err == nil && target == shim {
+			continue
+		}
+		if st, err := os.Lstat(link); err == nil && st.Mode()&os.ModeSymlink == 0 {
+			return fmt.Errorf("%s exists and is not a symlink (the 2012 script?); move it away first", link)
+		}
+		_ = os.Remove(link)
+		if err := os.Symlink(shim, link); err != nil {
+			return fmt.Errorf("make %s: %w", link, err)
+		}
+		fmt.Fprintf(o.IO.Out, "%s -> %s\n", link, shim)
+	}
+	return nil
+}
