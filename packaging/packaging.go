@@ -38,8 +38,8 @@ import (
 	"github.com/dmtcp-condor/dmtcp-condor/bundle"
 )
 
-// Package metadata. License must match the project's license; the
-// repository has no LICENSE file yet, and Apache-2.0 is HTCondor's.
+// Package metadata. License is the project's (LICENSE at the repository's
+// root; Apache-2.0, as HTCondor's).
 const (
 	Name              = "dmtcp-condor"
 	License           = "Apache-2.0"

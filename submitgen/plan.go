@@ -485,7 +485,22 @@ func (b *builder) checkpoint() error {
 	if c.Compress != nil && !*c.Compress {
 		b.shimArgs = append(b.shimArgs, literal("--no-compress"))
 	}
+	if b.v.VacateTime > 0 {
+		// A checkpoint that hangs past HTCondor's SIGKILL tells nobody
+		// why; the shim gives up first, keeps the previous checkpoint
+		// and exits 247, which holds the job with that reason.
+		b.shimArgs = append(b.shimArgs, literal("--ckpt-timeout"), literal(strconv.FormatInt(ckptTimeout(b.v.VacateTime), 10)))
+	}
 	return nil
+}
+
+// ckptTimeout leaves the shim time within the vacate time to stop the job
+// after giving up a checkpoint (up to 10 s) and exit.
+func ckptTimeout(vacateSeconds int64) int64 {
+	if vacateSeconds > 30 {
+		return vacateSeconds - 15
+	}
+	return (vacateSeconds + 1) / 2
 }
 
 func (b *builder) arguments() error {

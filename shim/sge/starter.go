@@ -81,7 +81,7 @@ func execBuiltin(l launch) error {
 		if err != nil {
 			return fmt.Errorf("open the job script for the shell's stdin: %w", err)
 		}
-		if err := syscall.Dup2(int(f.Fd()), 0); err != nil {
+		if err := syscall.Dup3(int(f.Fd()), 0, 0); err != nil {
 			return fmt.Errorf("redirect stdin: %w", err)
 		}
 	}
