@@ -149,6 +149,15 @@ func runSGEConfig(o *SGEConfigOptions) error {
 	if strings.ContainsAny(name, " \t\n/") {
 		return fmt.Errorf("--name %q: a checkpoint environment's name has no spaces or slashes", name)
 	}
+	var flags []string
+	if o.CPUFlags {
+		// Read before anything is printed: a failure must not leave half
+		// a checkpoint environment in the file stdout goes to.
+		var err error
+		if flags, err = sgeCPUFlags(o.CPUInfo); err != nil {
+			return err
+		}
+	}
 	util := func(r sge.Role) string { return filepath.Join(o.UtilDir, string(r)) }
 	fmt.Fprintf(o.IO.Out, `ckpt_name          %s
 interface          APPLICATION-LEVEL
@@ -172,13 +181,10 @@ when               %s
 		fmt.Fprintf(w, "#   qconf -rattr queue min_cpu_interval 01:00:00 %s   # how often 'm' checkpoints\n", o.Queue)
 	}
 	fmt.Fprintf(w, "# The commands must exist on every execution host: the packages install them in\n# %s; elsewhere run 'dmtcp-condor sge install --dir DIR'.\n", DefaultSGEUtilDir)
+	fmt.Fprintf(w, "# Make the execution hosts submit hosts (qconf -as HOST): dmtcp_cleanup asks the\n# qmaster whether a killed job runs again before it removes its checkpoints.\n")
 	if o.CPUFlags {
-		flags, err := sgeCPUFlags(o.CPUInfo)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(w, `# --cpu-flags: define the complexes once, give every execution host its values
-# (run on each host), and make the execution hosts submit hosts (qconf -as HOST):
+		fmt.Fprintf(w, `# --cpu-flags: define the complexes once, and give every execution host its values
+# (run on each host; --host-values lists this CPU's flags, define a complex for each):
 #   qconf -sc > c && dmtcp-condor sge config --cpu-flags --complexes >> c && qconf -Mc c
 #   qconf -aattr exechost complex_values "$(dmtcp-condor sge config --cpu-flags --host-values)" $(hostname)
 # This host: %s

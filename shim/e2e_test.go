@@ -497,7 +497,7 @@ func TestInfrastructureFailures(t *testing.T) {
 			editManifest(t, dir, func(m map[string]any) { m["open_files"] = []string{"/nonexistent/input.dat"} })
 		}, code: 246, stderr: "/nonexistent/input.dat"},
 		{name: "checkpoint hangs", prepare: checkpointOnce,
-			opts: []string{"--ckptint", "1", "--ckpt-timeout", "2s"}, env: []string{"DMTCP_DOUBLE_WRITE_TIME=1h"},
+			opts: []string{"--ckptint", "1", "--exit-after-checkpoint", "--ckpt-timeout", "2s"}, env: []string{"DMTCP_DOUBLE_WRITE_TIME=1h"},
 			argv: []string{"./counter", "3000", "10", "0"}, code: 247, stderr: "--ckpt-timeout 2s", double: true, status: "failed 247"},
 	}
 	forEachInstall(t, func(t *testing.T, inst dmtcptest.Install) {

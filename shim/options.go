@@ -52,6 +52,7 @@ type Options struct {
 	Setarch             string        // condor-syscall: personality flags, setarch letters
 	CkptTimeout         time.Duration // 0: a checkpoint may take as long as it takes
 	StatusFile          string        // where the shim records how the run ended
+	KeepOutput          bool          // a first start appends to --stdout/--stderr
 
 	Program string
 	Args    []string
@@ -128,7 +129,7 @@ func newFlagSet(o *Options, out io.Writer, getenv func(string) string) (*flag.Fl
 	o.CheckpointExitCode = exitcode.CheckpointDefault
 	value((*exitCodeValue)(&o.CheckpointExitCode), "checkpoint-exit-code", "exit `CODE` after checkpoint-and-stop (HTCondor's checkpoint_exit_code)")
 	o.CkptTimeout = 0
-	value((*intervalValue)(&o.CkptTimeout), "ckpt-timeout", "give up a checkpoint that takes longer than `DURATION` (seconds or 5m): stop the job, keep the previous checkpoint, exit 247; set it below the scheduler's vacate time (0 = no limit)")
+	value((*intervalValue)(&o.CkptTimeout), "ckpt-timeout", "when the job was asked to leave (or checkpoints to stop), give up a checkpoint not complete after `DURATION` (seconds or 5m): stop the job, keep the previous checkpoint, exit 247; set it below the scheduler's vacate time (0 = no limit)")
 	boolean(&o.ExitAfterCheckpoint, "exit-after-checkpoint", false, "stop after every periodic checkpoint and exit with the checkpoint exit code (HTCondor self-checkpointing)")
 	str(&o.CkptDir, "ckpt-dir", DefaultCkptDir, "`DIR` holding the checkpoints (relative to the working directory)")
 	str(&o.StageDir, "stage-dir", DefaultStageDir, "`DIR` where DMTCP writes a checkpoint before it is saved into --ckpt-dir; must be the same path on every machine")
@@ -140,6 +141,7 @@ func newFlagSet(o *Options, out io.Writer, getenv func(string) string) (*flag.Fl
 	str(&o.Engine, "engine", "dmtcp", "checkpoint `ENGINE`: dmtcp, or condor-syscall for programs linked with HTCondor's old checkpoint library")
 	str(&o.CkptFile, "ckpt-file", "", "condor-syscall: checkpoint file `NAME` (default: the program's name + .ckpt)")
 	str(&o.Setarch, "setarch", "R", "condor-syscall: personality `FLAGS` as setarch's letters: R no address randomisation, L legacy layout, B 32-bit addresses")
+	boolean(&o.KeepOutput, "keep-output", false, "on a first start append to --stdout and --stderr instead of emptying them (files the scheduler opened and may have written to, as Grid Engine's)")
 	str(&o.StatusFile, "status-file", "", "`FILE` to write how the run ended, one line: \"exit N\", \"signal NAME\", \"checkpointed N\" or \"failed N\" (for wrappers such as the Grid Engine commands)")
 	fs.BoolVar(&o.ShowVersion, "version", false, "print the version and exit")
 	fs.BoolVar(&o.ShowHelp, "help", false, "print this help and exit")

@@ -451,6 +451,17 @@ func (s *supervisor) supervise(ctx context.Context, sigc <-chan os.Signal, trapp
 	rearm()
 	var ckptc chan checkpointDone // non-nil while a checkpoint runs
 	vacating, stopAfter := false, false
+	// giveUp fires --ckpt-timeout after the job was asked to leave: a
+	// checkpoint still hanging then (DMTCP stuck) would only wait for the
+	// scheduler's SIGKILL, which tells nobody why. Periodic checkpoints
+	// have no limit: a slow one is not a reason to stop the job.
+	var giveUp <-chan time.Time
+	leave := func() {
+		vacating, stopAfter = true, true
+		if s.opts.CkptTimeout > 0 && giveUp == nil {
+			giveUp = time.After(s.opts.CkptTimeout)
+		}
+	}
 	ckptCtx, cancelCkpt := context.WithCancel(ctx)
 	defer cancelCkpt()
 
@@ -491,7 +502,7 @@ func (s *supervisor) supervise(ctx context.Context, sigc <-chan os.Signal, trapp
 				s.log.Printf("received %s again: already checkpointing to leave", sig)
 				continue
 			}
-			vacating, stopAfter = true, true
+			leave()
 			if ckptc != nil {
 				s.log.Printf("received %s: the checkpoint under way will be the last", sig)
 				continue
@@ -499,10 +510,19 @@ func (s *supervisor) supervise(ctx context.Context, sigc <-chan os.Signal, trapp
 			s.log.Printf("received %s: checkpointing, then stopping", sig)
 			ckptc = s.startCheckpoint(ckptCtx, true)
 
+		case <-giveUp:
+			cancelCkpt()
+			s.log.Printf("the checkpoint did not complete within --ckpt-timeout %s of the request to leave; stopping the job (the previous checkpoint, if any, is kept)", s.opts.CkptTimeout)
+			s.forceStop()
+			return result{}, exitcode.Errorf(exitcode.CheckpointFailed, "checkpoint did not complete within --ckpt-timeout %s", s.opts.CkptTimeout)
+
 		case <-tick:
 			tick = nil
 			if ckptc == nil {
 				stopAfter = s.opts.ExitAfterCheckpoint
+				if stopAfter {
+					leave()
+				}
 				s.log.Printf("periodic checkpoint")
 				ckptc = s.startCheckpoint(ckptCtx, stopAfter)
 			}
@@ -510,13 +530,6 @@ func (s *supervisor) supervise(ctx context.Context, sigc <-chan os.Signal, trapp
 		case done := <-ckptc:
 			ckptc = nil
 			if done.err != nil {
-				if errors.Is(done.err, context.DeadlineExceeded) {
-					// A checkpoint that hangs leaves the job suspended inside
-					// DMTCP: going on would only wait for the scheduler's kill.
-					s.log.Printf("checkpoint gave up after --ckpt-timeout %s; stopping the job (the previous checkpoint, if any, is kept)", s.opts.CkptTimeout)
-					s.forceStop()
-					return result{}, exitcode.Errorf(exitcode.CheckpointFailed, "checkpoint did not complete within --ckpt-timeout %s", s.opts.CkptTimeout)
-				}
 				if stopAfter {
 					s.log.Printf("checkpoint failed: %v; stopping the job without it (the previous checkpoint, if any, is kept)", done.err)
 					_ = s.job.Stop(ctx)
@@ -576,11 +589,6 @@ func (s *supervisor) startCheckpoint(ctx context.Context, exit bool) chan checkp
 	out := make(chan checkpointDone, 1)
 	pid := s.job.PID()
 	go func() {
-		if s.opts.CkptTimeout > 0 {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, s.opts.CkptTimeout)
-			defer cancel()
-		}
 		var d checkpointDone
 		capture := func() {
 			d.stdio = s.stdio.measure(pid)

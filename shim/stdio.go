@@ -48,7 +48,7 @@ func openStdio(o Options, at *ckptstore.Stdio) (stdioFiles, error) {
 			return std, "", nil
 		}
 		flags := os.O_WRONLY | os.O_CREATE | os.O_APPEND
-		if at == nil {
+		if at == nil && !o.KeepOutput {
 			flags |= os.O_TRUNC
 		}
 		f, err := os.OpenFile(path, flags, 0o644)

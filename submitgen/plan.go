@@ -495,10 +495,11 @@ func (b *builder) checkpoint() error {
 }
 
 // ckptTimeout leaves the shim time within the vacate time to stop the job
-// after giving up a checkpoint (up to 10 s) and exit.
+// after giving up a checkpoint (up to 15 s, then 2 s for its coordinator)
+// and exit.
 func ckptTimeout(vacateSeconds int64) int64 {
-	if vacateSeconds > 30 {
-		return vacateSeconds - 15
+	if vacateSeconds > 50 {
+		return vacateSeconds - 25
 	}
 	return (vacateSeconds + 1) / 2
 }

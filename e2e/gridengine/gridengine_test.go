@@ -313,7 +313,7 @@ func TestCommandFailuresReachTheUser(t *testing.T) {
 		return strings.Contains(string(data), "dmtcp_checkpoint")
 	})
 	got := readFile(t, errFile)
-	if !strings.Contains(got, "not shim_dmtcp: set the queue's starter_method to dmtcp_starter") {
+	if !strings.Contains(got, "does not run under dmtcp_starter") || !strings.Contains(got, "set the queue's starter_method to dmtcp_starter") {
 		t.Errorf("job stderr does not say what is wrong and how to fix it:\n%s", got)
 	}
 }

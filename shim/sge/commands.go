@@ -31,12 +31,14 @@ func command(role Role, e jobEnv, log *log, args []string) int {
 		return exitUsage
 	}
 	if e.Dir() == "" {
-		log.Errorf("the job has no checkpoint directory (ckpt_dir); is it submitted with qsub -ckpt?")
+		log.Errorf("the checkpoint environment has no ckpt_dir; set one (qconf -mckpt), a directory every execution host shares, mode 1777")
 		return exitFailed
 	}
-	if err := checkShim(pid); err != nil {
+	if err := checkShim(e, pid); err != nil {
 		log.Errorf("%v", err)
-		if role != Checkpoint {
+		if role != Checkpoint && errors.Is(err, errNotOurs) {
+			// Nothing can be saved; the job must still end, or Grid
+			// Engine never reschedules it.
 			endJob(pid, log)
 		}
 		return exitFailed
@@ -47,7 +49,7 @@ func command(role Role, e jobEnv, log *log, args []string) int {
 		}
 	}
 	store := filepath.Join(e.Dir(), storeName)
-	before := generation(store)
+	before, _ := latest(store)
 	sig, what := syscall.SIGUSR2, "checkpoint"
 	if role != Checkpoint {
 		sig, what = syscall.SIGTERM, "checkpoint and stop"
@@ -60,8 +62,10 @@ func command(role Role, e jobEnv, log *log, args []string) int {
 	}
 	deadline := time.Now().Add(timeout)
 	for {
-		gen := generation(store)
+		// Alive first: a commit between the two reads must not look like
+		// a job that ended without its checkpoint.
 		gone := !alive(pid)
+		gen, _ := latest(store)
 		switch {
 		case role == Checkpoint && gen > before:
 			log.Printf("checkpoint generation %d complete in %s", gen, time.Since(start).Round(time.Millisecond))
@@ -73,9 +77,11 @@ func command(role Role, e jobEnv, log *log, args []string) int {
 			log.Errorf("the job ended before a new checkpoint was complete (the newest is generation %d); see %s", gen, filepath.Join(e.Dir(), shimLog))
 			return exitFailed
 		case time.Now().After(deadline):
-			log.Errorf("no complete checkpoint after %s (the newest is generation %d); see %s", timeout, gen, filepath.Join(e.Dir(), shimLog))
 			if role != Checkpoint {
+				log.Errorf("no complete checkpoint after %s; ending the job, which resumes from generation %d (0: from the start); see %s, and give the command --timeout for more time", timeout, gen, filepath.Join(e.Dir(), shimLog))
 				endJob(pid, log)
+			} else {
+				log.Errorf("no complete checkpoint after %s (the newest is generation %d); see %s, and give the command --timeout for more time", timeout, gen, filepath.Join(e.Dir(), shimLog))
 			}
 			return exitFailed
 		}
@@ -121,30 +127,23 @@ func commandArgs(e jobEnv, args []string) (pid int, timeout time.Duration, err e
 	return pid, timeout, nil
 }
 
-// checkShim makes sure pid is a running shim: a queue whose starter_method
-// is not dmtcp_starter runs the job without one, and nothing could be
-// checkpointed.
-func checkShim(pid int) error {
-	exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
-	if err != nil {
-		if !alive(pid) {
-			return fmt.Errorf("the job (pid %d) is not running", pid)
-		}
-		return fmt.Errorf("inspect the job (pid %d): %w", pid, err)
-	}
-	if !sameFile(exe, selfPath()) {
-		return fmt.Errorf("the job (pid %d) runs %s, not shim_dmtcp: set the queue's starter_method to dmtcp_starter (dmtcp-condor sge config prints it)", pid, exe)
-	}
-	return nil
-}
+// errNotOurs: the job does not run under dmtcp_starter.
+var errNotOurs = errors.New("the job does not run under dmtcp_starter")
 
-// generation is the number of the newest complete generation, 0 for none.
-func generation(store string) int {
-	gen, _, err := inspect(store)
-	if err != nil || gen == nil {
-		return 0
+// checkShim makes sure pid is this run's shim: dmtcp_starter wrote the
+// run token with its pid, which is the job's. A queue whose starter_method
+// is not dmtcp_starter runs the job without a shim, and nothing can be
+// checkpointed. (Comparing executables would fail after a package upgrade
+// replaced the binary under running jobs.)
+func checkShim(e jobEnv, pid int) error {
+	if !alive(pid) {
+		return fmt.Errorf("the job (pid %d) is not running", pid)
 	}
-	return gen.Manifest.Generation
+	token, err := os.ReadFile(filepath.Join(e.Dir(), tokenName))
+	if err == nil && ownDir(e.Dir(), false) == nil && string(token) == runToken(pid) {
+		return nil
+	}
+	return fmt.Errorf("%w (pid %d has no run token in %s): set the queue's starter_method to dmtcp_starter (dmtcp-condor sge config prints it)", errNotOurs, pid, e.Dir())
 }
 
 // alive reports whether pid still runs (a zombie does not).
@@ -186,6 +185,10 @@ func clean(e jobEnv, log *log) int {
 	if _, err := os.Lstat(dir); errors.Is(err, os.ErrNotExist) {
 		return exitOK
 	}
+	if err := ownDir(dir, false); err != nil {
+		log.Errorf("not removing it: %v", err)
+		return exitFailed
+	}
 	keep, why := needed(e)
 	if keep {
 		log.Printf("keeping %s: %s", dir, why)
@@ -205,27 +208,45 @@ func clean(e jobEnv, log *log) int {
 
 // needed decides whether the job's checkpoints may still be used.
 func needed(e jobEnv) (keep bool, why string) {
+	// A later run (qmod -rj requeues at once, maybe onto another host)
+	// owns the directory once it has written its token.
+	if token, err := os.ReadFile(filepath.Join(e.Dir(), tokenName)); err == nil {
+		if pid, err := os.ReadFile(filepath.Join(e.SpoolDir, "job_pid")); err == nil {
+			if n, err := strconv.Atoi(strings.TrimSpace(string(pid))); err == nil && string(token) != runToken(n) {
+				return true, "a later run of the job owns it (" + strings.TrimSpace(string(token)) + ")"
+			}
+		}
+	}
 	status, _ := os.ReadFile(filepath.Join(e.Dir(), statusName))
 	word, _, _ := strings.Cut(strings.TrimSpace(string(status)), " ")
 	switch word {
 	case "exit", "signal":
 		return false, "the job ended by itself (" + strings.TrimSpace(string(status)) + ")"
 	}
-	if generation(filepath.Join(e.Dir(), storeName)) == 0 {
+	gen, uncertain := latest(filepath.Join(e.Dir(), storeName))
+	switch {
+	case uncertain:
+		return true, "its checkpoints could not all be read; remove it by hand once the job is gone"
+	case gen == 0:
 		return false, "it holds no complete checkpoint"
+	case word == "failed":
+		return true, "shim_dmtcp failed (" + strings.TrimSpace(string(status)) + ") and the job is held in error state with its checkpoint"
 	}
-	// Killed (qdel, qmod -rj, a limit) or the shim failed: only the
-	// qmaster knows whether the job will run again.
+	// Killed (qdel, qmod -rj, a limit): only the qmaster knows whether
+	// the job runs again. It still shows a killed run as running (clean
+	// runs before the execd reports the end); a rerun is requeued at once.
 	state, err := jobState(e)
 	switch {
 	case err != nil:
-		return true, fmt.Sprintf("cannot ask the qmaster whether the job runs again (%v); remove it by hand once the job is gone", err)
+		return true, fmt.Sprintf("cannot ask the qmaster whether the job runs again (%v); make this execution host a submit host (qconf -as), or remove it by hand once the job is gone", err)
 	case state == "":
 		return false, "the job is gone from the qmaster"
 	case strings.Contains(state, "d"):
 		return false, "the job is being deleted (state " + state + ")"
+	case strings.ContainsAny(state, "RqhE"):
+		return true, "the job will run again (state " + state + ") and resume from it"
 	}
-	return true, "the job will run again (state " + state + ") and resume from it"
+	return false, "the job was killed and will not run again (state " + state + ")"
 }
 
 // stageOf is the staging directory the shim used for a store: the shim
@@ -236,7 +257,7 @@ func stageOf(store string) string {
 		return ""
 	}
 	gen, _, err := s.Latest()
-	if err != nil || gen == nil || gen.Manifest.StageKey == "" {
+	if err != nil || gen == nil || !isHex(gen.Manifest.StageKey) {
 		return ""
 	}
 	stage := os.Getenv("SHIM_DMTCP_STAGE_DIR")
@@ -244,4 +265,18 @@ func stageOf(store string) string {
 		stage = "/tmp"
 	}
 	return filepath.Join(stage, fmt.Sprintf("dmtcp-condor-%d", os.Getuid()), gen.Manifest.StageKey)
+}
+
+// isHex guards the stage key, read from a file, before it becomes part of a
+// path that is removed.
+func isHex(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if !strings.ContainsRune("0123456789abcdef", c) {
+			return false
+		}
+	}
+	return true
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 )
 
@@ -39,10 +40,8 @@ func (l *log) Errorf(format string, a ...any) {
 }
 
 func (l *log) toFile(msg string) {
-	if dir := l.env.Dir(); dir != "" {
-		if st, err := os.Stat(dir); err == nil && st.IsDir() {
-			appendTo(filepath.Join(dir, logName), msg)
-		}
+	if dir := l.env.Dir(); dir != "" && ownDir(dir, false) == nil {
+		appendTo(filepath.Join(dir, logName), msg)
 	}
 }
 
@@ -51,7 +50,7 @@ func (l *log) toFile(msg string) {
 func (l *log) Close() {}
 
 func appendTo(path, msg string) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE|syscall.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return
 	}

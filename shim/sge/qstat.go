@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -37,7 +38,10 @@ func (e jobEnv) tool(name string, args ...string) (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, path, args...).CombinedOutput()
+	cmd := exec.CommandContext(ctx, path, args...)
+	// A user's ~/.sge_qstat (e.g. -ext) would change the columns read.
+	cmd.Env = append(os.Environ(), "HOME=/nonexistent")
+	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return string(out), fmt.Errorf("%s %s: %v: %s", name, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
 	}
@@ -47,7 +51,8 @@ func (e jobEnv) tool(name string, args ...string) (string, error) {
 // jobState is the job's (task's) state in qstat's listing ("r", "Rq",
 // "dr", ...), or "" when the qmaster no longer knows it.
 func jobState(e jobEnv) (string, error) {
-	out, err := e.tool("qstat", "-u", "*")
+	owner := firstOf(e.Config["job_owner"], e.getenv("USER"), "*")
+	out, err := e.tool("qstat", "-u", owner)
 	if err != nil {
 		return "", err
 	}

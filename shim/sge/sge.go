@@ -60,6 +60,9 @@ const (
 	exitFailed  = 1
 	exitUsage   = 2
 	exitNotExec = 127 // the starter could not start a non-DMTCP job
+	// exitErrorState makes Grid Engine keep the job in error state (Eqw)
+	// instead of ending it: what HTCondor's hold is to the shim.
+	exitErrorState = 100
 )
 
 // Main runs role with args (argv[1:]). runShim runs shim_dmtcp proper on an
@@ -236,6 +239,7 @@ const (
 	statusName = "status"     // the shim's --status-file
 	scriptName = "job_script" // the job script, copied out of the host's spool
 	logName    = "sge.log"    // what the commands did
+	tokenName  = "run"        // which run owns the directory: "PID HOST"
 )
 
 // dmtcpJob reports whether the job belongs to a checkpoint environment

@@ -153,7 +153,8 @@ func TestBuiltin(t *testing.T) {
 		{"unix_behavior", with("SGE_STARTER_SHELL_START_MODE", "unix_behavior"), "", []string{"/bin/true", "a"},
 			[]string{"/bin/true", "/bin/true", "a"}, "",
 			[]string{"/c/job_script", "a"}},
-		{"script_from_stdin", with("SGE_STARTER_SHELL_START_MODE", "script_from_stdin"), "", []string{script, "a"},
+		// The shepherd puts the script on fd 0 and passes "-s ARGS".
+		{"script_from_stdin", with("SGE_STARTER_SHELL_START_MODE", "script_from_stdin"), "script_file=" + script + "\n", []string{"-s", "a"},
 			[]string{"/bin/sh", "-sh", "-s", "a"}, script,
 			[]string{"/bin/sh", "-l", "/c/job_script", "a"}},
 		{"no starter variables: the spool config", nil, "shell_path=/bin/bash\nshell_start_mode=posix_compliant\n", []string{script},
@@ -312,6 +313,71 @@ func TestNeeded(t *testing.T) {
 		keep, why := needed(e)
 		if keep != c.keep || !strings.Contains(why, c.why) {
 			t.Errorf("status %q: keep %v (%s), want %v (%s)", c.status, keep, why, c.keep, c.why)
+		}
+	}
+}
+
+// TestOwnDir: what another user may have put in the shared ckpt_dir first
+// is refused, never followed.
+func TestOwnDir(t *testing.T) {
+	ckpt := t.TempDir()
+	fresh := filepath.Join(ckpt, "1.1")
+	if err := ownDir(fresh, true); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(fresh); st.Mode().Perm() != 0o700 {
+		t.Errorf("mode %v, want 0700", st.Mode().Perm())
+	}
+	os.Chmod(fresh, 0o755)
+	if err := ownDir(fresh, false); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(fresh); st.Mode().Perm() != 0o700 {
+		t.Errorf("an existing directory of ours is not made private again: %v", st.Mode().Perm())
+	}
+	elsewhere := t.TempDir()
+	link := filepath.Join(ckpt, "2.1")
+	os.Symlink(elsewhere, link)
+	file := filepath.Join(ckpt, "3.1")
+	os.WriteFile(file, nil, 0o644)
+	for _, p := range []string{link, file} {
+		if err := ownDir(p, true); err == nil || !strings.Contains(err.Error(), "ask the Grid Engine admin") {
+			t.Errorf("%s: %v, want a refusal", p, err)
+		}
+	}
+	// The log does not write through a planted symlink either.
+	target := filepath.Join(elsewhere, "victim")
+	os.WriteFile(target, []byte("keep\n"), 0o600)
+	os.Symlink(target, filepath.Join(fresh, logName))
+	e := env(t, map[string]string{"SGE_CKPT_DIR": ckpt, "JOB_ID": "1"}, "")
+	newLog(Clean, e).Printf("hello")
+	if data, _ := os.ReadFile(target); string(data) != "keep\n" {
+		t.Errorf("the log wrote through a symlink: %q", data)
+	}
+}
+
+// TestNeededLaterRun: clean leaves the directory to a run that started
+// since (qmod -rj requeues at once).
+func TestNeededLaterRun(t *testing.T) {
+	ckpt := t.TempDir()
+	e := env(t, map[string]string{"SGE_CKPT_DIR": ckpt}, "")
+	os.MkdirAll(e.Dir(), 0o700)
+	os.WriteFile(filepath.Join(e.SpoolDir, "job_pid"), []byte("1000\n"), 0o644)
+	os.WriteFile(filepath.Join(e.Dir(), tokenName), []byte(runToken(2000)), 0o600)
+	os.WriteFile(filepath.Join(e.Dir(), statusName), []byte("exit 0\n"), 0o600)
+	if keep, why := needed(e); !keep || !strings.Contains(why, "later run") {
+		t.Errorf("keep %v (%s), want kept for the later run", keep, why)
+	}
+	os.WriteFile(filepath.Join(e.Dir(), tokenName), []byte(runToken(1000)), 0o600)
+	if keep, _ := needed(e); keep {
+		t.Error("this run's own token: want removed after the job's own exit")
+	}
+}
+
+func TestIsHex(t *testing.T) {
+	for s, want := range map[string]bool{"b8f99ea3a84cb0b5": true, "": false, "../..": false, "ab/cd": false, "ABCD": false} {
+		if isHex(s) != want {
+			t.Errorf("isHex(%q) = %v", s, !want)
 		}
 	}
 }

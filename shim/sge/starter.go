@@ -21,7 +21,7 @@ type launch struct {
 	shell  string   // the shell that runs the job; "" when it is exec'd directly
 	login  bool     // the shell is a login shell (argv[0] "-sh")
 	args   []string // after the shell, or the whole argv when there is none
-	stdin  string   // script_from_stdin: the file the shell reads as stdin
+	stdin  string   // script_from_stdin: the script the shell reads on fd 0
 	script int      // index in args of the job script; -1 for none
 }
 
@@ -55,8 +55,13 @@ func builtin(e jobEnv, args []string) (launch, error) {
 	case binary:
 		l.args = []string{"-c", strings.Join(args, " ")}
 	case mode == "script_from_stdin":
-		l.args = append([]string{"-s"}, args[1:]...)
-		l.stdin = args[0]
+		// The shepherd has put the script on fd 0 and passes "-s ARGS"
+		// (builtin_starter.c).
+		l.args = append([]string(nil), args...)
+		if args[0] != "-s" {
+			l.args = append([]string{"-s"}, args...)
+		}
+		l.stdin = e.Config["script_file"]
 	default:
 		l.args = append([]string(nil), args...)
 		l.script = 0
@@ -76,23 +81,21 @@ func firstOf(s ...string) string {
 // execBuiltin replaces the starter with the job, as the built-in starter
 // does.
 func execBuiltin(l launch) error {
-	if l.stdin != "" {
-		f, err := os.Open(l.stdin)
-		if err != nil {
-			return fmt.Errorf("open the job script for the shell's stdin: %w", err)
-		}
-		if err := syscall.Dup3(int(f.Fd()), 0, 0); err != nil {
-			return fmt.Errorf("redirect stdin: %w", err)
+	// The built-in starter's job never sees the starter's own variables.
+	env := os.Environ()[:0:0]
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "SGE_STARTER_") {
+			env = append(env, kv)
 		}
 	}
 	if l.shell == "" {
-		return syscall.Exec(l.args[0], l.args, os.Environ())
+		return syscall.Exec(l.args[0], l.args, env)
 	}
 	argv0 := l.shell
 	if l.login {
 		argv0 = "-" + filepath.Base(l.shell)
 	}
-	return syscall.Exec(l.shell, append([]string{argv0}, l.args...), os.Environ())
+	return syscall.Exec(l.shell, append([]string{argv0}, l.args...), env)
 }
 
 // program is the argv the shim runs for l, with the job script replaced by
@@ -104,8 +107,8 @@ func (l launch) program(copy string) []string {
 		args[l.script] = copy
 	}
 	if l.stdin != "" {
-		// The shell read the script from stdin: give it as a file instead,
-		// so that stdin stays the job's.
+		// The shell read the script on fd 0: give it as a file instead,
+		// so that stdin is the job's (--stdin) and survives a restart.
 		args = append([]string{copy}, args[1:]...)
 	}
 	if l.shell == "" {
@@ -142,8 +145,21 @@ func starter(e jobEnv, log *log, args []string, runShim func([]string) int) int 
 	code := runShim(argv)
 	if exitcode.IsShimCode(code) {
 		tailLog(filepath.Join(e.Dir(), shimLog), os.Stderr, 60)
+		if gen, _ := latest(filepath.Join(e.Dir(), storeName)); gen > 0 && resumable[code] {
+			// Ending normally would lose the job: Grid Engine holds a job
+			// that exits 100 in error state, with its checkpoint kept.
+			log.Errorf("shim_dmtcp failed with exit code %d and checkpoint generation %d is kept; the job is put in error state (exit 100): fix the cause, then qmod -cj %s to resume it, or qdel it", code, gen, e.JobID)
+			return exitErrorState
+		}
 	}
 	return code
+}
+
+// resumable are the shim's failures after which the checkpoint is still
+// good: the fault is in the host or the install, not the checkpoint.
+var resumable = map[int]bool{
+	exitcode.DMTCPNotFound: true, exitcode.Coordinator: true, exitcode.Restart: true,
+	exitcode.Incompatible: true, exitcode.MissingFiles: true, exitcode.CheckpointDir: true,
 }
 
 // prepare makes the job's checkpoint directory ready for this run and
@@ -163,21 +179,26 @@ func prepare(e jobEnv, log *log, args []string, l launch) ([]string, error) {
 			return nil, err
 		}
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create the job's checkpoint directory: %w (ckpt_dir must exist and be writable by the job's owner: mode 1777)", err)
+	if err := ownDir(dir, true); err != nil {
+		return nil, err
 	}
-	if err := os.Chmod(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("make %s private: %w", dir, err)
+	// The run token: the commands check that the job they signal is this
+	// run's shim, and clean leaves the directory to a later run.
+	if err := writePrivate(filepath.Join(dir, tokenName), []byte(runToken(os.Getpid()))); err != nil {
+		return nil, fmt.Errorf("write the run token: %w", err)
 	}
 
-	copy := ""
+	copy, src := "", args[0]
+	if l.stdin != "" {
+		src = l.stdin
+	}
 	if l.script >= 0 || l.stdin != "" {
 		// The script's spool copy lives on this host only, and a shell
 		// keeps it open: the job resumes from a copy beside its
 		// checkpoints, at the same path on every host.
 		copy = filepath.Join(dir, scriptName)
 		if e.Restarted == 0 || !exists(copy) {
-			if err := copyFile(args[0], copy); err != nil {
+			if err := copyFile(src, copy); err != nil {
 				return nil, fmt.Errorf("copy the job script: %w", err)
 			}
 		}
@@ -188,11 +209,24 @@ func prepare(e jobEnv, log *log, args []string, l launch) ([]string, error) {
 		"--ckpt-dir", filepath.Join(dir, storeName),
 		"--log", filepath.Join(dir, shimLog),
 		"--status-file", filepath.Join(dir, statusName),
+		"--keep-output",
 	}
-	for _, s := range []struct{ opt, path string }{{"--stdout", e.Stdout}, {"--stderr", e.Stderr}, {"--stdin", e.Stdin}} {
-		if regularOrMissing(s.path) {
+	if e.getenv("SHIM_DMTCP_CKPT_TIMEOUT") == "" {
+		// Below the commands' own limit, so that the shim stops a hung
+		// job itself (the commands can only reach its process group).
+		argv = append(argv, "--ckpt-timeout", (DefaultTimeout - time.Minute).String())
+	}
+	// The shim cuts the job's output back to its size at the checkpoint
+	// on a restart; only a file Grid Engine named for this job alone
+	// (-o/-e a directory, or the default) may be cut: a file given by
+	// name may be shared by tasks or jobs.
+	for _, s := range []struct{ opt, path, cfg string }{{"--stdout", e.Stdout, "stdout_path"}, {"--stderr", e.Stderr, "stderr_path"}} {
+		if isDir(e.Config[s.cfg]) && regularOrMissing(s.path) {
 			argv = append(argv, s.opt, s.path)
 		}
+	}
+	if regularOrMissing(e.Stdin) {
+		argv = append(argv, "--stdin", e.Stdin)
 	}
 	argv = append(argv, "--")
 	argv = append(argv, prog...)
@@ -210,7 +244,10 @@ func moveAside(dir string, log *log) error {
 	if err != nil {
 		return fmt.Errorf("read %s: %w", dir, err)
 	}
-	if gen, _, _ := inspect(filepath.Join(dir, storeName)); gen == nil {
+	if err := ownDir(dir, false); err != nil {
+		return err
+	}
+	if gen, uncertain := latest(filepath.Join(dir, storeName)); gen == 0 && !uncertain {
 		if err := os.RemoveAll(dir); err != nil {
 			return fmt.Errorf("remove the leftover %s: %w", dir, err)
 		}
@@ -224,14 +261,30 @@ func moveAside(dir string, log *log) error {
 	return nil
 }
 
-// inspect returns the newest complete generation in a shim's checkpoint
-// directory, without locking it (the shim may be running).
-func inspect(store string) (*ckptstore.Generation, []string, error) {
+// latest is the number of the newest complete generation in a shim's
+// checkpoint directory (0 for none), read without locking it (the shim may
+// be running). uncertain means it could not be read completely: a
+// generation was unreadable or the directory was; never delete then.
+func latest(store string) (gen int, uncertain bool) {
 	s, err := ckptstore.Inspect(store)
 	if err != nil {
-		return nil, nil, err
+		return 0, true
 	}
-	return s.Latest()
+	g, skipped, err := s.Latest()
+	if err != nil {
+		return 0, true
+	}
+	if g != nil {
+		gen = g.Manifest.Generation
+	}
+	for _, sk := range skipped {
+		// An interrupted commit never becomes usable; anything else
+		// (a manifest unreadable, or of a newer shim) might be.
+		if gen == 0 && !strings.Contains(sk, "incomplete") {
+			uncertain = true
+		}
+	}
+	return gen, uncertain
 }
 
 // regularOrMissing says whether the shim may manage path as the job's
@@ -248,6 +301,61 @@ func regularOrMissing(path string) bool {
 	return err == nil && st.Mode().IsRegular()
 }
 
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
+}
+
+// ownDir makes sure dir is a real directory of this user's, private; with
+// create it is made when missing. ckpt_dir is shared (mode 1777) and job
+// ids are predictable: another user may have put anything there first.
+func ownDir(dir string, create bool) error {
+	st, err := os.Lstat(dir)
+	if errors.Is(err, fs.ErrNotExist) && create {
+		if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("create the job's checkpoint directory: %w (ckpt_dir must exist on this host, shared by all, mode 1777)", err)
+		}
+		st, err = os.Lstat(dir)
+	}
+	if err != nil {
+		return fmt.Errorf("checkpoint directory: %w", err)
+	}
+	sys, _ := st.Sys().(*syscall.Stat_t)
+	switch {
+	case !st.IsDir():
+		return fmt.Errorf("%s is not a directory (a %s): ask the Grid Engine admin to remove it", dir, st.Mode().Type())
+	case sys != nil && int(sys.Uid) != os.Getuid():
+		return fmt.Errorf("%s belongs to uid %d, not to this job's owner (uid %d): ask the Grid Engine admin to remove it", dir, sys.Uid, os.Getuid())
+	}
+	if st.Mode().Perm() != 0o700 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("make %s private: %w", dir, err)
+		}
+	}
+	return nil
+}
+
+// writePrivate writes a small file in the job's own directory without
+// following a symlink planted there.
+func writePrivate(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NOFOLLOW, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// runToken names one run of the job: the starter's pid (which is the
+// shim's, and Grid Engine's $job_pid) and host.
+func runToken(pid int) string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%d %s\n", pid, host)
+}
+
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
@@ -262,7 +370,8 @@ func copyFile(src, dst string) error {
 	}
 	defer in.Close()
 	tmp := dst + ".tmp"
-	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o700)
+	_ = os.Remove(tmp)
+	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, 0o700)
 	if err != nil {
 		return err
 	}
