@@ -280,8 +280,15 @@ func runSGEInstall(o *SGEInstallOptions) error {
 		if st, err := os.Lstat(link); err == nil && st.Mode()&os.ModeSymlink == 0 {
 			return fmt.Errorf("%s exists and is not a symlink (the 2012 script?); move it away first", link)
 		}
-		_ = os.Remove(link)
-		if err := os.Symlink(shim, link); err != nil {
+		// A new link renamed over the old one: a job starting meanwhile
+		// finds one or the other, never nothing.
+		tmp := fmt.Sprintf("%s.new-%d", link, os.Getpid())
+		_ = os.Remove(tmp)
+		if err := os.Symlink(shim, tmp); err != nil {
+			return fmt.Errorf("make %s: %w", link, err)
+		}
+		if err := os.Rename(tmp, link); err != nil {
+			_ = os.Remove(tmp)
 			return fmt.Errorf("make %s: %w", link, err)
 		}
 		fmt.Fprintf(o.IO.Out, "%s -> %s\n", link, shim)

@@ -77,6 +77,19 @@ func TestSGEInstall(t *testing.T) {
 			t.Errorf("%s -> %q (%v), want %s", name, target, err, shim)
 		}
 	}
+	// A link to an older shim is replaced (by renaming a new link over it),
+	// and nothing is left beside it.
+	os.Remove(filepath.Join(util, "dmtcp_migrate"))
+	os.Symlink("/old/shim_dmtcp", filepath.Join(util, "dmtcp_migrate"))
+	if code, _, errOut := run(t, "", "sge", "install", "--dir", util, "--shim", shim); code != 0 {
+		t.Fatalf("over an old link: exit %d: %s", code, errOut)
+	}
+	if target, _ := os.Readlink(filepath.Join(util, "dmtcp_migrate")); target != shim {
+		t.Errorf("dmtcp_migrate -> %q after install, want %s", target, shim)
+	}
+	if left, _ := filepath.Glob(filepath.Join(util, "*.new-*")); len(left) != 0 {
+		t.Errorf("install left %v behind", left)
+	}
 	os.Remove(filepath.Join(util, "dmtcp_cleanup"))
 	os.WriteFile(filepath.Join(util, "dmtcp_cleanup"), []byte("#!/bin/sh\n# the 2012 script\n"), 0o755)
 	if code, _, errOut := run(t, "", "sge", "install", "--dir", util, "--shim", shim); code == 0 || !strings.Contains(errOut, "not a symlink") {

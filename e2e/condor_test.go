@@ -26,7 +26,7 @@ func TestEvictedTwiceResumes(t *testing.T) {
 		mode     string // the description's checkpoint.mode
 		interval any
 		prog     program
-		at       [2]int // lines of stdout written before each eviction
+		at       [2]int // lines of output written before each eviction (see evictAfter)
 	}{
 		{"c/evict", "evict", 0, counter(300, 20, 0), [2]int{40, 130}},
 		{"c/both", "both", "1h", counter(300, 20, 0), [2]int{40, 130}},
@@ -41,8 +41,7 @@ func TestEvictedTwiceResumes(t *testing.T) {
 				j := startJob(t, c.prog, describe(inst, c.prog, c.mode, c.interval))
 				var seen []string
 				for _, n := range c.at {
-					seen = append(seen, j.waitSandboxLines(n, seen, 3*time.Minute))
-					j.vacate()
+					seen = append(seen, j.evictAfter(n, seen))
 				}
 				ad := j.waitDone(2 * time.Minute)
 				if attr(ad, "ExitCode") != "0" || attr(ad, "ExitBySignal") != "false" {
@@ -59,6 +58,72 @@ func TestEvictedTwiceResumes(t *testing.T) {
 			})
 		}
 	})
+}
+
+// personalityNoRandomize is how condor-ckpt reports a personality with
+// ADDR_NO_RANDOMIZE (setarch -R), the shim's default for engine
+// condor-syscall.
+const personalityNoRandomize = "personality 0x0040000"
+
+// TestCondorSyscallEvictedTwice is issue 7 on the pool: a program speaking
+// HTCondor's old checkpoint-library protocol, described with engine:
+// condor-syscall and sent with a bundle that holds the shim and no DMTCP,
+// is evicted twice with condor_vacate_job. Each time it checkpoints itself
+// (SIGTSTP), the shim exits with the checkpoint exit code, and the job
+// resumes in a new scratch directory with -_condor_restart FILE
+// -_condor_relocatable. Every run has address randomisation off, the stdout
+// is that of an uninterrupted run, and the program's own exit code reaches
+// condor_history.
+func TestCondorSyscallEvictedTwice(t *testing.T) {
+	needPool(t)
+	t.Parallel()
+	cases := []struct {
+		mode     string // the description's checkpoint.mode
+		interval any
+	}{
+		{"evict", 0},
+		{"both", "1h"},
+	}
+	const code = 7
+	prog := condorCkpt(300, 20, code)
+	// The program reports its personality on stderr at each start: once
+	// started afresh, then once per restart. The shim cuts stderr back to
+	// its size at each checkpoint, so that is all stderr holds.
+	wantErr := personalityNoRandomize + "\n" + strings.Repeat(personalityNoRandomize+" (restarted, relocatable)\n", 2)
+	for _, c := range cases {
+		t.Run(c.mode, func(t *testing.T) {
+			t.Parallel()
+			wantOut, _ := prog.expect(t)
+			d := describe(install{bundle: suite.noDMTCP}, prog, c.mode, c.interval)
+			d["engine"] = "condor-syscall"
+			j := startJob(t, prog, d)
+			var seen []string
+			for _, n := range []int{40, 130} {
+				seen = append(seen, j.evictAfter(n, seen))
+			}
+			ad := j.waitDone(2 * time.Minute)
+			if attr(ad, "ExitCode") != strconv.Itoa(code) || attr(ad, "ExitBySignal") != "false" {
+				j.errorf("condor_history: ExitCode %s, ExitBySignal %s; want the program's own %d, false", attr(ad, "ExitCode"), attr(ad, "ExitBySignal"), code)
+			}
+			if n := count(j.events(), evEvicted); n != 2 {
+				j.errorf("%d eviction events in %s, want 2", n, j.eventLogName())
+			}
+			if dirs := j.scratchDirs(); len(dirs) != 3 || dirs[0] == dirs[1] || dirs[1] == dirs[2] || dirs[0] == dirs[2] {
+				j.errorf("want three runs in three scratch directories, got %q", dirs)
+			}
+			if n := strings.Count(j.read(j.shimLogName()), resumedMsg); n != 2 {
+				j.errorf("the shim resumed the program from a checkpoint %d times, want 2 (once after each eviction): "+
+					"the checkpoint did not come back with the job", n)
+			}
+			if got := j.read(j.stdoutName()); got != wantOut {
+				j.errorf("%s differs from an uninterrupted run: %s", j.stdoutName(), firstDiff(wantOut, got))
+			}
+			if got := j.read(j.stderrName()); got != wantErr {
+				j.errorf("%s = %q, want %q: one personality line per run, each with ADDR_NO_RANDOMIZE (0x0040000), "+
+					"the second and third restarted from the checkpoint", j.stderrName(), got, wantErr)
+			}
+		})
+	}
 }
 
 // TestSelfCheckpointing is HTCondor's checkpoint_exit_code protocol: the

@@ -16,6 +16,12 @@
 //   - a job evicted twice with condor_vacate_job lands in a new scratch
 //     directory each time, resumes from its checkpoint, and ends with the
 //     output of an uninterrupted run (TestEvictedTwiceResumes);
+//   - a program speaking HTCondor's old checkpoint-library protocol (engine
+//     condor-syscall, testdata/jobs/condor-ckpt.c, sent with a shim but no
+//     DMTCP) is evicted twice, resumes with -_condor_restart in a new
+//     scratch directory each time, runs with address randomisation off
+//     every time, and ends with its own exit code and the output of an
+//     uninterrupted run (TestCondorSyscallEvictedTwice, issue 7);
 //   - self-checkpointing (checkpoint_exit_code) cycles several times, also
 //     across an eviction, and ends (TestSelfCheckpointing);
 //   - the job's exit code reaches condor_history, a death by signal shows as
@@ -33,7 +39,9 @@
 //
 // Each job runs against the DMTCP test double and, when one is installed
 // ($DMTCP_PREFIX or dmtcp_launch on PATH), a real DMTCP; the real subtests
-// skip with a message otherwise.
+// skip with a message otherwise. $DMTCP_PREFIX may name a DMTCP that runs
+// only inside the pool's chroot (built there, against its newer glibc):
+// what counts is that its dmtcp_launch runs in the chroot.
 //
 // The tests need root (to run the pool), debootstrap and the Debian mirror
 // the first time, gcc, python3 and bash. Without root, with -short, or when

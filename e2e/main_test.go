@@ -28,6 +28,7 @@ var suite struct {
 	work     string // /tmp/dmtcp-condor-e2e-*: binaries and bundles, readable by the pool's user
 	cli      string // the dmtcp-condor command
 	counter  string // testdata/jobs/counter.c, compiled
+	ckptProg string // testdata/jobs/condor-ckpt.c, compiled
 	installs []install
 	noDMTCP  string // a bundle with the shim and no DMTCP
 }
@@ -247,9 +248,9 @@ func poolUp(script string) (p *pool, wasRunning bool, skip string) {
 	return p, wasRunning, ""
 }
 
-// build compiles the shim, the dmtcp-condor command, the DMTCP test double
-// and counter.c, and makes the bundles: double, real (when installed) and
-// one without DMTCP.
+// build compiles the shim, the dmtcp-condor command, the DMTCP test double,
+// counter.c and condor-ckpt.c, and makes the bundles: double, real (when
+// installed) and one without DMTCP.
 func build(work string) error {
 	bin := filepath.Join(work, "bin")
 	for _, pkg := range []string{"cmd/shim_dmtcp", "cmd/dmtcp-condor"} {
@@ -263,8 +264,11 @@ func build(work string) error {
 	shimBin := filepath.Join(bin, "shim_dmtcp")
 
 	suite.counter = filepath.Join(bin, "counter")
-	if out, err := exec.Command("gcc", "-O", "-o", suite.counter, filepath.Join(suite.repo, "testdata", "jobs", "counter.c")).CombinedOutput(); err != nil {
-		return fmt.Errorf("compile counter.c: %v\n%s", err, out)
+	suite.ckptProg = filepath.Join(bin, "condor-ckpt")
+	for _, c := range []struct{ src, bin string }{{"counter.c", suite.counter}, {"condor-ckpt.c", suite.ckptProg}} {
+		if out, err := exec.Command("gcc", "-O", "-o", c.bin, filepath.Join(suite.repo, "testdata", "jobs", c.src)).CombinedOutput(); err != nil {
+			return fmt.Errorf("compile %s: %v\n%s", c.src, err, out)
+		}
 	}
 
 	double := filepath.Join(work, "double")
@@ -308,13 +312,33 @@ func build(work string) error {
 		return err
 	}
 	ri := install{name: "real"}
-	if r, why := dmtcptest.Real(); !r.Real {
+	if prefix, why := realDMTCP(); prefix == "" {
 		ri.skip = why
-	} else if ri.bundle, err = mk("real", r.Prefix); err != nil {
-		ri.skip = fmt.Sprintf("cannot bundle the DMTCP at %s: %v", r.Prefix, err)
+	} else if ri.bundle, err = mk("real", prefix); err != nil {
+		ri.skip = fmt.Sprintf("cannot bundle the DMTCP at %s: %v", prefix, err)
 	}
 	suite.installs = append(suite.installs, ri)
 	return nil
+}
+
+// realDMTCP finds the real DMTCP the jobs also run against, or says why
+// there is none. It need not run on this host: a DMTCP built inside the
+// pool's Debian 13 chroot needs that glibc and runs only there, where the
+// jobs run; checkRealInChroot has the last word.
+func realDMTCP() (prefix, skip string) {
+	r, why := dmtcptest.Real()
+	if r.Real {
+		return r.Prefix, ""
+	}
+	prefix = os.Getenv("DMTCP_PREFIX")
+	if prefix == "" || strings.Contains(why, "test double") {
+		return "", why
+	}
+	if _, err := os.Stat(filepath.Join(prefix, "bin", "dmtcp_launch")); err != nil {
+		return "", why
+	}
+	fmt.Printf("e2e: %s; trying it inside the pool's chroot\n", why)
+	return prefix, ""
 }
 
 // checkRealInChroot makes sure the real DMTCP runs inside the pool (a DMTCP
@@ -327,8 +351,11 @@ func checkRealInChroot() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		out, err := suite.pool.command(ctx, "run", "", filepath.Join(inst.bundle, "bin", "dmtcp_launch"), "--version").CombinedOutput()
 		cancel()
-		if err != nil {
+		switch {
+		case err != nil:
 			suite.installs[i].skip = fmt.Sprintf("the real DMTCP does not run inside the pool's chroot (%v): %s", err, out)
+		case bytes.Contains(out, []byte("test double")):
+			suite.installs[i].skip = "DMTCP_PREFIX is the test double, not a real DMTCP"
 		}
 		fmt.Printf("e2e: real DMTCP: %s\n", strings.SplitN(string(out), "\n", 2)[0])
 	}

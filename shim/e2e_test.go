@@ -323,6 +323,57 @@ func TestVacateAndResumeElsewhere(t *testing.T) {
 	})
 }
 
+// TestRefusedCheckpointIsAskedAgain: DMTCP refuses a checkpoint while a
+// process of the job is still joining ("not in running state", exit 2),
+// which a job that forks often meets at any moment. A vacate must still
+// end with a checkpoint, not with the job stopped without one. The double
+// refuses the first requests as DMTCP would; a real DMTCP cannot be made
+// to refuse on cue.
+func TestRefusedCheckpointIsAskedAgain(t *testing.T) {
+	j := jobs[0]
+	wantOut, wantErr := j.expect(t)
+	dir := t.TempDir()
+	j.setup(t, dir)
+	r := startShim(t, double, dir, nil, j.argv, "DMTCP_DOUBLE_REFUSE_CHECKPOINTS=3")
+	waitFor(t, "30 lines of output", time.Minute, func() bool { return lines(filepath.Join(dir, "job.out")) >= 30 })
+	if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := r.wait(t, time.Minute); code != 85 {
+		t.Fatalf("vacate: exit %d, want 85 (checkpointed); log:\n%s", code, r.log())
+	}
+	if !strings.Contains(r.log(), "refused the checkpoint") {
+		t.Errorf("the log does not say the coordinator refused the checkpoint; log:\n%s", r.log())
+	}
+	r = startShim(t, double, dir, nil, j.argv)
+	if code := r.wait(t, time.Minute); code != 0 {
+		t.Fatalf("resumed run: exit %d, want 0; log:\n%s", code, r.log())
+	}
+	if !strings.Contains(r.log(), "resuming from checkpoint generation") {
+		t.Errorf("the second run did not resume from the checkpoint; log:\n%s", r.log())
+	}
+	assertSameOutput(t, dir, wantOut, wantErr)
+}
+
+// TestJobEndsAsCheckpointBegins: a job that ends by itself just as a
+// checkpoint begins takes its coordinator with it (--exit-on-last). Its
+// own exit code is the result, not a failed checkpoint. The double's
+// suspend delay opens the window; a real DMTCP cannot be timed into it.
+// Which the shim hears of first, the job's end or its coordinator's, is a
+// race (the pool met the coordinator first, about one self-checkpointing
+// job in 40 under a real DMTCP); either order must give the job's code.
+func TestJobEndsAsCheckpointBegins(t *testing.T) {
+	dir := t.TempDir()
+	r := startShim(t, double, dir, []string{"--ckptint", "1s", "--exit-after-checkpoint"},
+		[]string{"/bin/sh", "-c", "sleep 1.3; exit 3"}, "DMTCP_DOUBLE_SUSPEND_DELAY=1s")
+	if code := r.wait(t, time.Minute); code != 3 {
+		t.Fatalf("exit %d, want the job's own 3; log:\n%s", code, r.log())
+	}
+	if !strings.Contains(r.log(), "periodic checkpoint") {
+		t.Errorf("no checkpoint began before the job ended, so this tested nothing; log:\n%s", r.log())
+	}
+}
+
 // assertPrivate checks that checkpoint directories are 0700 and images 0600.
 func assertPrivate(t *testing.T, dir string) {
 	t.Helper()
@@ -685,6 +736,11 @@ func TestCondorSyscallEngine(t *testing.T) {
 	r.cmd.Process.Signal(syscall.SIGTERM)
 	if code := r.wait(t, time.Minute); code != 85 {
 		t.Fatalf("vacate: exit %d, want 85; log:\n%s", code, r.log())
+	}
+	// A checkpoint-and-exit ends the program, so the output sizes the
+	// shim records are exact: no warning that lines may repeat.
+	if strings.Contains(r.log(), "too quick") || !strings.Contains(r.log(), "checkpoint-library protocol") {
+		t.Errorf("want the log to name the engine and no \"too quick\" warning after a checkpoint-and-exit; log:\n%s", r.log())
 	}
 	errOut, _ := os.ReadFile(filepath.Join(dir, "job.err"))
 	if !strings.HasPrefix(string(errOut), "personality 0x0040000") {

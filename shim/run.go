@@ -385,7 +385,7 @@ func (s *supervisor) launch(ctx context.Context) error {
 	if s.job, err = s.engine.Launch(ctx, s.spec()); err != nil {
 		return err
 	}
-	s.log.Printf("launched pid %d under DMTCP in %s", s.job.PID(), time.Since(start).Round(time.Millisecond))
+	s.log.Printf("launched pid %d under %s in %s", s.job.PID(), engineTitle(s.engine.Name()), time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
@@ -530,6 +530,17 @@ func (s *supervisor) supervise(ctx context.Context, sigc <-chan os.Signal, trapp
 		case done := <-ckptc:
 			ckptc = nil
 			if done.err != nil {
+				select {
+				case <-s.job.Done():
+					// The job ended by itself as the checkpoint began
+					// (or DMTCP failed under it): that end, not the
+					// checkpoint, is the result.
+					s.log.Printf("checkpoint failed: %v", done.err)
+					st := s.job.Status()
+					s.job.Close()
+					return s.finished(st)
+				default:
+				}
 				if stopAfter {
 					s.log.Printf("checkpoint failed: %v; stopping the job without it (the previous checkpoint, if any, is kept)", done.err)
 					_ = s.job.Stop(ctx)
@@ -737,4 +748,15 @@ func quoteArgv(argv []string) string {
 		b.WriteString("'" + strings.ReplaceAll(a, "'", `'\''`) + "'")
 	}
 	return b.String()
+}
+
+// engineTitle is how the log names an engine.
+func engineTitle(name string) string {
+	switch name {
+	case "dmtcp":
+		return "DMTCP"
+	case "condor-syscall":
+		return "HTCondor's checkpoint-library protocol"
+	}
+	return name
 }

@@ -172,8 +172,10 @@ func stampOf(path string) (stamp, bool) {
 // Checkpoint asks for a checkpoint (SIGUSR2), or with exit for a
 // checkpoint-and-exit (SIGTSTP), and returns once FILE has been replaced
 // and, with exit, the program has ended. The library does not suspend the
-// program for a checkpoint, so atSuspend is not called: the output sizes
-// recorded are those right after it.
+// program for a checkpoint: atSuspend is called only for a
+// checkpoint-and-exit, once the program has ended and its output can no
+// longer grow. After a checkpoint that lets the program go on, the output
+// sizes recorded are those right after it.
 func (j *Job) Checkpoint(ctx context.Context, exit bool, atSuspend func()) (engine.Checkpoint, error) {
 	var res engine.Checkpoint
 	start := time.Now()
@@ -198,6 +200,10 @@ func (j *Job) Checkpoint(ctx context.Context, exit bool, atSuspend func()) (engi
 			// ended by itself, perhaps after writing the checkpoint.
 			if !written() {
 				return res, fmt.Errorf("checkpoint: the program ended (%+v) without writing %s", j.status, filepath.Base(j.file))
+			}
+			if exit && atSuspend != nil {
+				atSuspend()
+				res.Suspended = true
 			}
 			return j.result(res, start), nil
 		default:

@@ -17,8 +17,14 @@ import (
 const LoopbackHost = "127.0.0.1"
 
 // ErrNoCoordinator is dmtcp_command's exit code 2: nothing answers at the
-// port (or the coordinator is not in a state to take the command).
+// port.
 var ErrNoCoordinator = errors.New("no coordinator answers")
+
+// ErrNotRunning is dmtcp_command's exit code 2 with "not in running
+// state": the coordinator refused a checkpoint because one is under way,
+// no process is connected, or a process is still joining. Asking again a
+// little later is the remedy.
+var ErrNotRunning = errors.New("the computation is not in a running state")
 
 // Client sends commands to one coordinator through dmtcp_command. DMTCP's
 // wire protocol changes between versions; its command-line tool does not.
@@ -43,6 +49,9 @@ func (c Client) run(ctx context.Context, timeout time.Duration, args ...string) 
 	err := cmd.Run()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) && ee.ExitCode() == 2 {
+		if strings.Contains(errb.String(), "not in running state") {
+			return out.Bytes(), fmt.Errorf("dmtcp_command %s: %w", strings.Join(args, " "), ErrNotRunning)
+		}
 		return out.Bytes(), fmt.Errorf("dmtcp_command %s: %w at port %d", strings.Join(args, " "), ErrNoCoordinator, c.Port)
 	}
 	if err != nil {

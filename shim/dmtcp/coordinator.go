@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -52,7 +53,13 @@ func StartCoordinator(ctx context.Context, inst *Install, ckptDir string, logLin
 	}
 	cmd.Stdout, cmd.Stderr = pw, pw
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	err = cmd.Start()
+	// DMTCP 4.2's coordinator writes to the socket of a worker that may
+	// have just exited when a checkpoint begins, and does not ignore
+	// SIGPIPE itself: it dies, and every process of the job fails with
+	// "_magicBits mismatch" (5 runs in 16 under load in the pool). An
+	// ignored signal stays ignored across exec, so the coordinator starts
+	// with SIGPIPE ignored; nothing else is started in this window.
+	err = startIgnoringSIGPIPE(cmd)
 	pw.Close()
 	if err != nil {
 		pr.Close()
@@ -95,6 +102,19 @@ func StartCoordinator(ctx context.Context, inst *Install, ckptDir string, logLin
 			wait *= 2
 		}
 	}
+}
+
+// startIgnoringSIGPIPE starts cmd with SIGPIPE ignored and gives the shim
+// back Go's own SIGPIPE handling. signal.Reset alone would leave the shim
+// ignoring SIGPIPE (it does not reinstall a handler that Ignore removed);
+// Notify reinstalls it, and Reset then only stops the delivery.
+func startIgnoringSIGPIPE(cmd *exec.Cmd) error {
+	signal.Ignore(syscall.SIGPIPE)
+	err := cmd.Start()
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, syscall.SIGPIPE)
+	signal.Reset(syscall.SIGPIPE)
+	return err
 }
 
 // readPort reads a port file and confirms that something listens there: a

@@ -45,6 +45,7 @@ type Job struct {
 	dir    string // DMTCP's checkpoint directory
 	done   chan struct{}
 	status engine.Status
+	logf   func(format string, args ...any)
 }
 
 // Launch starts spec's program under dmtcp_launch with a new coordinator.
@@ -131,6 +132,11 @@ func (e *Engine) start(ctx context.Context, spec engine.Spec, bin string, failCo
 	j := &Job{
 		inst: e.Install, coord: coord, cmd: cmd, dir: spec.CkptDir, done: make(chan struct{}),
 		client: Client{Command: e.Install.Command, Port: coord.Port},
+		logf: func(format string, args ...any) {
+			if spec.LogLine != nil {
+				spec.LogLine(fmt.Sprintf(format, args...))
+			}
+		},
 	}
 	go func() {
 		_ = cmd.Wait()
@@ -204,14 +210,36 @@ const (
 	pollMax   = 20 * time.Millisecond
 )
 
+// reaskAfter is how long the coordinator may report RUNNING=yes after it
+// took a checkpoint request, with no new restart script, before the
+// request is sent again. DMTCP 4.2.0's --bcheckpoint returns before the
+// checkpoint begins, so a request that never turns into a checkpoint
+// would otherwise leave the shim waiting for ever; a checkpoint that is
+// slow shows RUNNING=no and is not asked for again.
+const reaskAfter = 5 * time.Second
+
+// coordinatorGoneWait is how long a checkpoint whose coordinator exited
+// waits for the job's own end before it reports the coordinator.
+const coordinatorGoneWait = 2 * time.Second
+
+// refusedPause is how long to wait before asking again after the
+// coordinator refused a checkpoint request ("not in running state"), as
+// DMTCP does while a process of the job is still joining: a job that
+// forks often (a shell starting commands) can have one joining at any
+// moment, and a refusal must not cost a vacate its checkpoint.
+const refusedPause = 50 * time.Millisecond
+
 // Checkpoint takes a checkpoint and returns when it is really complete:
 // every image renamed into place and the coordinator's restart script
 // rewritten (DMTCP writes it last), with the job running again. atSuspend
 // is called once, while the job is suspended for the checkpoint, so the
 // caller can record what the job's files look like at that moment. exit
 // changes nothing: the job goes on until Stop.
+//
+// A checkpoint that is complete on disk counts even when the job or the
+// coordinator ends before the shim sees the job running again.
 func (j *Job) Checkpoint(ctx context.Context, exit bool, atSuspend func()) (engine.Checkpoint, error) {
-	var res engine.Checkpoint
+	res := engine.Checkpoint{}
 	start := time.Now()
 	// A checkpoint asked for before the job has joined its coordinator is
 	// ignored by DMTCP; wait until it has.
@@ -222,24 +250,53 @@ func (j *Job) Checkpoint(ctx context.Context, exit bool, atSuspend func()) (engi
 	if err != nil {
 		return res, err
 	}
-	reqErr := make(chan error, 1)
-	go func() { reqErr <- j.client.Checkpoint(ctx, 24*time.Hour) }()
+	ask := func() chan error {
+		c := make(chan error, 1)
+		go func() { c <- j.client.Checkpoint(ctx, 24*time.Hour) }()
+		return c
+	}
+	reqErr := ask()
+	// reaskAt is when to ask again if the coordinator is still RUNNING
+	// with no new checkpoint: soon after a refusal, a while after a
+	// request it took or after it was last seen checkpointing.
+	reaskAt := time.Now().Add(reaskAfter)
+	// done finishes with whatever complete checkpoint is on disk, or err.
+	done := func(err error) (engine.Checkpoint, error) {
+		if images, ok, cerr := j.complete(before); cerr == nil && ok {
+			return j.result(res, images, start), nil
+		}
+		return res, err
+	}
 
+	refused := 0
 	wait := pollFirst
-	peers := 0
 	for {
 		select {
 		case <-ctx.Done():
 			return res, fmt.Errorf("checkpoint: %w", ctx.Err())
 		case <-j.done:
-			return res, fmt.Errorf("checkpoint: the job ended (%s) during the checkpoint", describe(j.status))
+			return done(fmt.Errorf("checkpoint: the job ended (%s) during the checkpoint", describe(j.status)))
 		case <-j.coord.Done():
-			return res, errors.New("checkpoint: the coordinator exited during the checkpoint")
-		case err := <-reqErr:
-			if err != nil {
-				return res, fmt.Errorf("checkpoint: %w", err)
+			// The coordinator follows its last process out
+			// (--exit-on-last), so a job that ended by itself just as the
+			// checkpoint began shows first as a coordinator gone. Give
+			// the job's end a moment to show, so the caller can tell.
+			select {
+			case <-j.done:
+			case <-time.After(coordinatorGoneWait):
 			}
+			return done(errors.New("checkpoint: the coordinator exited during the checkpoint"))
+		case err := <-reqErr:
 			reqErr = nil
+			if errors.Is(err, ErrNotRunning) {
+				refused++
+				reaskAt = time.Now().Add(refusedPause)
+				break
+			}
+			if err != nil {
+				return done(fmt.Errorf("checkpoint: %w", err))
+			}
+			reaskAt = time.Now().Add(reaskAfter)
 		case <-time.After(wait):
 		}
 		if wait < pollMax {
@@ -250,9 +307,11 @@ func (j *Job) Checkpoint(ctx context.Context, exit bool, atSuspend func()) (engi
 			select {
 			case <-j.done: // the loop reports it
 				continue
+			case <-j.coord.Done():
+				continue
 			default:
 			}
-			return res, fmt.Errorf("checkpoint: %w", err)
+			return done(fmt.Errorf("checkpoint: %w", err))
 		}
 		// RUNNING=no comes as soon as the coordinator starts the
 		// checkpoint, before the job's threads have stopped. Images are
@@ -260,36 +319,54 @@ func (j *Job) Checkpoint(ctx context.Context, exit bool, atSuspend func()) (engi
 		// barrier, so a .temp image means the job is really suspended.
 		if st.Peers > 0 && !st.Running && !res.Suspended && writingImages(j.dir) {
 			res.Suspended = true
-			peers = st.Peers
+			res.Processes = st.Peers
 			if atSuspend != nil {
 				atSuspend()
 			}
 		}
 		if !st.Running {
+			reaskAt = time.Now().Add(reaskAfter)
 			continue
 		}
 		images, ok, err := j.complete(before)
 		if err != nil {
 			return res, err
 		}
-		if !ok {
-			continue
-		}
-		if peers == 0 {
-			peers = st.Peers
-		}
-		res.Images, res.Processes = images, peers
-		res.Files = append(res.Files, images...)
-		for _, img := range images {
-			// DMTCP puts files it copied for an image beside it.
-			filesDir := filesDirOf(img)
-			if st, err := os.Stat(filepath.Join(j.dir, filesDir)); err == nil && st.IsDir() {
-				res.Files = append(res.Files, filesDir)
+		if ok {
+			if res.Processes == 0 {
+				res.Processes = st.Peers
 			}
+			return j.result(res, images, start), nil
 		}
-		res.Duration = time.Since(start)
-		return res, nil
+		if reqErr == nil && time.Now().After(reaskAt) && !writingImages(j.dir) {
+			if refused == 0 {
+				j.logf("no checkpoint %s after asking for one; asking again", reaskAfter)
+			} else if refused == 1 || refused%100 == 0 {
+				j.logf("the coordinator refused the checkpoint %d time(s) (not in a running state); asking again", refused)
+			}
+			reqErr = ask()
+			reaskAt = time.Now().Add(reaskAfter)
+		}
 	}
+}
+
+// result completes res with the images and the files DMTCP saved beside
+// them.
+func (j *Job) result(res engine.Checkpoint, images []string, start time.Time) engine.Checkpoint {
+	res.Images = images
+	res.Files = append([]string(nil), images...)
+	for _, img := range images {
+		// DMTCP puts files it copied for an image beside it.
+		filesDir := filesDirOf(img)
+		if st, err := os.Stat(filepath.Join(j.dir, filesDir)); err == nil && st.IsDir() {
+			res.Files = append(res.Files, filesDir)
+		}
+	}
+	if res.Processes == 0 {
+		res.Processes = len(images)
+	}
+	res.Duration = time.Since(start)
+	return res
 }
 
 // waitRunning waits until the coordinator has the job and is not in a

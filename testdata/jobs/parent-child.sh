@@ -2,7 +2,12 @@
 # parent-child.sh N M [DELAY]
 # Starts a child bash that prints "child line J" (J in 0..M-1) to stderr, prints
 # "line I" (I in 0..N-1) to stdout, waits for the child, prints "done".
-# The child says it has finished by creating child.done in the working directory.
+# The child says how far it is in child.state in the working directory: the
+# parent writes "running" before it starts the child, the child "done" when it
+# has finished. The file exists for the whole run, so a scheduler can be told
+# to keep it on eviction (HTCondor's transfer_output_files holds a job whose
+# listed file is missing) and a resumed parent still learns that its child
+# finished.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/dmtcp_double.sh"
@@ -22,7 +27,7 @@ if [ "$role" = child ]; then
         j=$((j + 1))
         sleep "$delay"
     done
-    : > child.done
+    echo done > child.state.tmp && mv child.state.tmp child.state
     exit 0
 fi
 
@@ -30,7 +35,7 @@ i=0
 if [ -n "$saved" ]; then
     i=$saved
 else
-    rm -f child.done
+    echo running > child.state
     bash "$0" child "$m" 0 "$delay" &
 fi
 while [ "$i" -lt "$n" ]; do
@@ -39,7 +44,7 @@ while [ "$i" -lt "$n" ]; do
     i=$((i + 1))
     sleep "$delay"
 done
-while [ ! -e child.done ]; do
+while [ "$(cat child.state 2>/dev/null)" != done ]; do
     double_poll "$i"
     sleep "$delay"
 done

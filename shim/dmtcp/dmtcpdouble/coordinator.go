@@ -71,7 +71,14 @@ type coordinator struct {
 	checkpointing bool
 	hadWorker     bool
 	stamp         string
+	refused       int // checkpoint requests refused so far (DMTCP_DOUBLE_REFUSE_CHECKPOINTS)
 }
+
+// notRunning is dmtcp_command's message when the coordinator refuses a
+// checkpoint: one is under way, no process is connected, or (what the
+// double imitates with DMTCP_DOUBLE_REFUSE_CHECKPOINTS) a process is
+// still joining and not yet RUNNING.
+const notRunning = "Error, computation not in running state.  Either a checkpoint is\n currently happening or there are no connected processes."
 
 func coordinatorMain(args []string) int {
 	o, err := parseOpts(args,
@@ -317,7 +324,7 @@ func (c *coordinator) command(cmd, arg string) reply {
 		return reply{Out: b.String()}
 	case "c", "bc":
 		if !c.start() {
-			return reply{Code: 0}
+			return reply{Err: notRunning, Code: 2}
 		}
 		if cmd == "bc" && os.Getenv("DMTCP_DOUBLE_BLOCKING") != "" {
 			c.checkpointBody()
@@ -384,6 +391,10 @@ func (c *coordinator) start() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.checkpointing || len(c.workers) == 0 {
+		return false
+	}
+	if n, _ := strconv.Atoi(os.Getenv("DMTCP_DOUBLE_REFUSE_CHECKPOINTS")); c.refused < n {
+		c.refused++
 		return false
 	}
 	c.checkpointing = true
@@ -479,6 +490,13 @@ func (c *coordinator) checkpointBody() {
 		resume(peers)
 		return
 	}
+	// A process that exited while the others were being suspended is
+	// left out, as DMTCP's coordinator releases its barrier without a
+	// worker that disconnects (a shell's short-lived sleep, say).
+	peers = stillThere(peers)
+	if len(peers) == 0 {
+		return
+	}
 	c.mu.Lock()
 	for _, p := range peers {
 		ids[p.pid] = c.identity(p.pid)
@@ -521,17 +539,33 @@ func (c *coordinator) checkpointBody() {
 	c.note("Checkpoint complete; all workers running")
 }
 
+// stillThere is the processes that have not exited.
+func stillThere(peers []peer) []peer {
+	var out []peer
+	for _, p := range peers {
+		if st, ok := procStat(p.pid); ok && st.State != 'Z' {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 func (c *coordinator) stateFile(pid int) string {
 	return filepath.Join(c.dir, strconv.Itoa(pid)+".state")
 }
 
+// waitSuspended waits until every process has stopped (a cooperating one
+// after saving its state). A process that exits meanwhile is no reason to
+// wait longer or to give up: DMTCP goes on without a worker that
+// disconnects.
 func (c *coordinator) waitSuspended(peers []peer, coop map[int]bool) error {
 	deadline := time.Now().Add(envDuration("DMTCP_DOUBLE_SUSPEND_TIMEOUT", 30*time.Second))
 	for _, p := range peers {
 		for {
 			st, ok := procStat(p.pid)
 			if !ok || st.State == 'Z' {
-				return fmt.Errorf("process %d exited during the checkpoint", p.pid)
+				c.note("client exited during the checkpoint; going on without it (pid = %d)", p.pid)
+				break
 			}
 			_, err := os.Stat(c.stateFile(p.pid))
 			if st.State == 'T' && (!coop[p.pid] || err == nil) {

@@ -22,7 +22,11 @@
 //   - --bcheckpoint returns at once, as in DMTCP 3.1-4.2.0
 //     (DMTCP_DOUBLE_BLOCKING=1 makes it block, as in 2.6/3.0);
 //     --interval is accepted and ignored, as in 3.1-4.2.0; --kcheckpoint
-//     always exits 2;
+//     always exits 2; a checkpoint asked for while one is under way or
+//     with no process connected is refused with DMTCP's "not in running
+//     state" message and exit 2, and DMTCP_DOUBLE_REFUSE_CHECKPOINTS=N
+//     refuses the first N requests, as DMTCP does while a process is
+//     still joining;
 //   - --kill makes every process exit 0; a coordinator that dies makes
 //     the job exit with DMTCP_FAIL_RC (default 99);
 //   - dmtcp_restart restarts every image given, from the current
