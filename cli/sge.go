@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -53,9 +54,10 @@ under the names of the 2012 scripts (symlinks to it):
 
 The packages install them in ` + DefaultSGEUtilDir + `; "sge install" makes them
 anywhere else. "sge config" writes the checkpoint environment and says what to
-set on the queues. Users then submit with: qsub -ckpt dmtcp job.sh`,
+set on the queues. Users then submit with: qsub -ckpt dmtcp job.sh
+"sge sweep", from cron, removes what no clean command will.`,
 	}
-	cmd.AddCommand(NewCmdSGEConfig(nil), NewCmdSGEInstall(nil))
+	cmd.AddCommand(NewCmdSGEConfig(nil), NewCmdSGEInstall(nil), NewCmdSGESweep(nil))
 	return cmd
 }
 
@@ -292,6 +294,82 @@ func runSGEInstall(o *SGEInstallOptions) error {
 			return fmt.Errorf("make %s: %w", link, err)
 		}
 		fmt.Fprintf(o.IO.Out, "%s -> %s\n", link, shim)
+	}
+	return nil
+}
+
+// SGESweepOptions are the inputs of "dmtcp-condor sge sweep".
+type SGESweepOptions struct {
+	IO        *IOStreams
+	CkptDir   string
+	OlderThan time.Duration
+	DryRun    bool
+}
+
+// NewCmdSGESweep builds "sge sweep", which removes the checkpoint
+// directories no clean command will remove.
+func NewCmdSGESweep(runF func(*SGESweepOptions) error) *cobra.Command {
+	opts := &SGESweepOptions{}
+	cmd := &cobra.Command{
+		Use:   "sweep --ckpt-dir DIR",
+		Short: "Remove checkpoint directories of jobs the qmaster no longer knows",
+		Long: `Grid Engine runs the clean command after a job's run, but not for a job deleted
+while it waited to resume after a migration, nor for one it never restarts after
+a "when s" migration; and a new job that reuses an old job id moves the old
+checkpoints aside (JOB.TASK.stale-TIME). Their images can be large. sweep
+removes, from the checkpoint environment's ckpt_dir:
+
+  JOB.TASK               when the qmaster (qstat -u '*') no longer lists JOB
+  JOB.TASK.stale-TIME    always
+
+and only what has not changed for --older-than. A job the qmaster lists, in
+any state, keeps its directory; if qstat fails, only the moved-aside ones go.
+Run it as root (the directories belong to the jobs' owners) on a submit host
+that sees ckpt_dir, e.g. daily from cron. One ckpt_dir per cell: another cell's
+jobs are unknown to this qmaster.`,
+		Example: `  dmtcp-condor sge sweep --ckpt-dir /nfs/dmtcp --dry-run
+  dmtcp-condor sge sweep --ckpt-dir /nfs/dmtcp --older-than 72h`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.IO = streamsOf(cmd)
+			if runF != nil {
+				return runF(opts)
+			}
+			return runSGESweep(opts)
+		},
+	}
+	cmd.Flags().StringVar(&opts.CkptDir, "ckpt-dir", "", "the checkpoint environment's ckpt_dir (`DIR`)")
+	cmd.Flags().DurationVar(&opts.OlderThan, "older-than", 24*time.Hour, "leave what changed more recently than this")
+	cmd.Flags().BoolVar(&opts.DryRun, "dry-run", false, "say what would be removed, remove nothing")
+	return cmd
+}
+
+func runSGESweep(o *SGESweepOptions) error {
+	if o.CkptDir == "" {
+		return errors.New("give --ckpt-dir, the checkpoint environment's ckpt_dir (qconf -sckpt dmtcp shows it)")
+	}
+	if o.OlderThan < 0 {
+		return fmt.Errorf("--older-than %s: give a duration of 0 or more", o.OlderThan)
+	}
+	entries, err := sge.Sweep(sge.SweepOptions{CkptDir: o.CkptDir, OlderThan: o.OlderThan, DryRun: o.DryRun, Getenv: os.Getenv})
+	verb := "removed"
+	if o.DryRun {
+		verb = "would remove"
+	}
+	n := 0
+	for _, e := range entries {
+		if e.Removed {
+			n++
+			fmt.Fprintf(o.IO.Out, "%s %s: %s\n", verb, filepath.Join(o.CkptDir, e.Name), e.Why)
+		} else {
+			fmt.Fprintf(o.IO.ErrOut, "kept %s: %s\n", filepath.Join(o.CkptDir, e.Name), e.Why)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("sweep %s: %w", o.CkptDir, err)
+	}
+	if n == 0 {
+		fmt.Fprintf(o.IO.ErrOut, "nothing to remove in %s\n", o.CkptDir)
 	}
 	return nil
 }

@@ -99,3 +99,25 @@ func TestSGEInstall(t *testing.T) {
 		t.Errorf("missing shim: exit %d, %q", code, errOut)
 	}
 }
+
+func TestSGESweep(t *testing.T) {
+	if code, _, errOut := run(t, "", "sge", "sweep"); code == 0 || !strings.Contains(errOut, "give --ckpt-dir") {
+		t.Errorf("no --ckpt-dir: exit %d, %q", code, errOut)
+	}
+	ckpt := t.TempDir()
+	if code, _, errOut := run(t, "", "sge", "sweep", "--ckpt-dir", ckpt, "--older-than", "-1h"); code == 0 || !strings.Contains(errOut, "--older-than") {
+		t.Errorf("negative --older-than: exit %d, %q", code, errOut)
+	}
+	// Without qstat only what a first run moved aside goes, and the
+	// command says why it stopped there.
+	t.Setenv("PATH", t.TempDir())
+	os.MkdirAll(filepath.Join(ckpt, "7.1.stale-20261101T101010", "ckpt"), 0o700)
+	os.MkdirAll(filepath.Join(ckpt, "8.1", "ckpt"), 0o700)
+	code, out, errOut := run(t, "", "sge", "sweep", "--ckpt-dir", ckpt, "--older-than", "0s")
+	if code == 0 || !strings.Contains(errOut, "qstat not found") || !strings.Contains(errOut, "kept "+filepath.Join(ckpt, "8.1")) {
+		t.Errorf("without qstat: exit %d, stderr %q", code, errOut)
+	}
+	if !strings.Contains(out, "removed "+filepath.Join(ckpt, "7.1.stale-20261101T101010")) {
+		t.Errorf("without qstat: stdout %q, want the moved-aside directory removed", out)
+	}
+}

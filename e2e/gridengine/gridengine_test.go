@@ -317,3 +317,60 @@ func TestCommandFailuresReachTheUser(t *testing.T) {
 		t.Errorf("job stderr does not say what is wrong and how to fix it:\n%s", got)
 	}
 }
+
+// TestSweep: "dmtcp-condor sge sweep", run by root as cron would, asks the
+// real qmaster which jobs it knows. A running job keeps its directory even
+// with --older-than 0; a directory of a job id the qmaster never had and
+// one a first run moved aside are removed; a dry run removes nothing.
+func TestSweep(t *testing.T) {
+	skipUnlessCell(t)
+	dir := jobDir(t)
+	counterJob(t, dir, 100000, 25, 0)
+	id := submit(t, dir, suite.double, "-ckpt", "dmtcp", "job.sh")
+	t.Cleanup(func() { asUser(t, dir, "qdel", id) })
+	waitFor(t, "a periodic checkpoint", time.Minute, func() bool {
+		return strings.Contains(sgeLog(id), "complete in")
+	})
+	gone := filepath.Join(suite.ckptDir, "987654.1")
+	stale := filepath.Join(suite.ckptDir, "987655.1.stale-20261101T101010")
+	for _, d := range []string{gone, stale} {
+		if err := os.MkdirAll(filepath.Join(d, "ckpt", "gen-00000001"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(d, 2000, 2000); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sweep := func(args ...string) string {
+		t.Helper()
+		full := append([]string{"run", suite.cli, "sge", "sweep", "--ckpt-dir", suite.ckptDir, "--older-than", "0s"}, args...)
+		out, err := exec.Command(suite.cellSh, full...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("sge sweep %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	out := sweep("--dry-run")
+	for _, d := range []string{gone, stale} {
+		if !strings.Contains(out, "would remove "+d) {
+			t.Errorf("the dry run does not name %s:\n%s", d, out)
+		}
+		if _, err := os.Stat(d); err != nil {
+			t.Errorf("the dry run removed %s", d)
+		}
+	}
+	out = sweep()
+	running := filepath.Join(suite.ckptDir, id+".1")
+	if !strings.Contains(out, "kept "+running+": the qmaster still lists job "+id) {
+		t.Errorf("sweep does not say it kept the running job's %s:\n%s", running, out)
+	}
+	if _, err := os.Stat(filepath.Join(running, "ckpt")); err != nil {
+		t.Errorf("sweep removed the running job's checkpoints: %v", err)
+	}
+	for _, d := range []string{gone, stale} {
+		if _, err := os.Stat(d); !os.IsNotExist(err) {
+			t.Errorf("sweep left %s (%v):\n%s", d, err, out)
+		}
+	}
+	t.Logf("sge sweep:\n%s", out)
+}
