@@ -48,7 +48,8 @@ under the names of the 2012 scripts (symlinks to it):
   dmtcp_checkpoint   ckpt_command: returns once the checkpoint is complete
   dmtcp_migrate      migr_command: checkpoint, then end the job (Grid Engine
                      restarts it with RESTARTED=2)
-  dmtcp_migrate_cpu  the same, after pinning the job to this CPU's features
+  dmtcp_migrate_cpu  the same, after pinning the job to the features of the CPU
+                     it first ran on (its first checkpoint pins it already)
   dmtcp_cleanup      clean_command: removes the job's checkpoint directory once
                      the job is over for good
 
@@ -74,10 +75,11 @@ ckpt_list and starter_method, and for --cpu-flags the complexes.
 --ckpt-dir must be a directory every execution host shares (NFS), mode 1777:
 jobs resume on any host from ckpt_dir/JOB_ID.TASK.
 
---cpu-flags makes the environment "dmtcp_cpu", whose migrate command first
-pins the job to hosts with this CPU's instruction-set features (cpuflag_*
-BOOL complexes, requested with qalter), as a job restarted on a CPU without
-them dies of illegal instructions. --complexes prints the complex definitions
+--cpu-flags makes the environment "dmtcp_cpu", whose jobs are pinned, at
+their first checkpoint or migration, to hosts with the instruction-set
+features of the CPU they first ran on (cpuflag_* BOOL complexes, requested
+with qalter), as a job restarted on a CPU without them dies of illegal
+instructions. --complexes prints the complex definitions
 to add with qconf -Mc; --host-values this host's complex_values.`,
 		Example: `  dmtcp-condor sge config --ckpt-dir /nfs/dmtcp > dmtcp.ckpt && qconf -Ackpt dmtcp.ckpt
   dmtcp-condor sge config --ckpt-dir /nfs/dmtcp --cpu-flags > dmtcp_cpu.ckpt
@@ -98,7 +100,7 @@ to add with qconf -Mc; --host-values this host's complex_values.`,
 	f.StringVar(&opts.UtilDir, "util-dir", DefaultSGEUtilDir, "`DIR` holding dmtcp_starter and the other commands")
 	f.StringVar(&opts.When, "when", "xsr", "when Grid Engine checkpoints: letters of x (migrate on suspend), s (on execd shutdown), r (reschedule), m (every queue min_cpu_interval)")
 	f.StringVar(&opts.Queue, "queue", "all.q", "`QUEUE` named in the printed settings")
-	f.BoolVar(&opts.CPUFlags, "cpu-flags", false, "pin migrated jobs to hosts with this CPU's features (dmtcp_migrate_cpu)")
+	f.BoolVar(&opts.CPUFlags, "cpu-flags", false, "pin checkpointed jobs to hosts with the features of the CPU they first ran on (dmtcp_migrate_cpu)")
 	f.BoolVar(&opts.Complexes, "complexes", false, "with --cpu-flags: print only the cpuflag_* complex definitions")
 	f.BoolVar(&opts.HostValues, "host-values", false, "with --cpu-flags: print only this host's complex_values")
 	f.StringVar(&opts.CPUInfo, "cpuinfo", "/proc/cpuinfo", "`FILE` to read the CPU's flags from")

@@ -218,26 +218,37 @@ func TestMigrateCPU(t *testing.T) {
 	const n = 400
 	counterJob(t, dir, n, 25, 0)
 	id := submit(t, dir, suite.double, "-ckpt", "dmtcp_cpu", "-l", "h_rt=01:00:00", "job.sh")
-	waitFor(t, "a periodic checkpoint", time.Minute, func() bool { return strings.Contains(sgeLog(id), "complete in") })
-	asUser(t, dir, "qmod", "-sj", id)
-	waitFor(t, "the restart with RESTARTED=2", time.Minute, func() bool {
-		return strings.Contains(sgeLog(id), "starting (RESTARTED=2)")
-	})
-	info := asUser(t, dir, "qstat", "-j", id)
-	res := ""
-	for _, line := range strings.Split(info, "\n") {
-		if strings.HasPrefix(line, "hard resource_list:") {
-			res = line
-		}
-	}
 	flags, err := exec.Command(suite.cli, "sge", "config", "--cpu-flags", "--host-values").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range append(strings.Split(strings.TrimSpace(string(flags)), ","), "h_rt=3600") {
-		if !strings.Contains(res, want) {
-			t.Errorf("hard resource_list %q lacks %s", res, want)
+	checkPins := func(when string) {
+		t.Helper()
+		res := ""
+		for _, line := range strings.Split(asUser(t, dir, "qstat", "-j", id), "\n") {
+			if strings.HasPrefix(line, "hard resource_list:") {
+				res = line
+			}
 		}
+		for _, want := range append(strings.Split(strings.TrimSpace(string(flags)), ","), "h_rt=3600") {
+			if !strings.Contains(res, want) {
+				t.Errorf("%s: hard resource_list %q lacks %s", when, res, want)
+			}
+		}
+	}
+	// The first periodic checkpoint pins the job already: a rerun
+	// (qmod -rj) resumes from it without any migration.
+	waitFor(t, "a periodic checkpoint and its pin", time.Minute, func() bool {
+		return strings.Contains(sgeLog(id), "complete in") && strings.Contains(sgeLog(id), "pinned to hosts")
+	})
+	checkPins("after the first checkpoint")
+	asUser(t, dir, "qmod", "-sj", id)
+	waitFor(t, "the restart with RESTARTED=2", time.Minute, func() bool {
+		return strings.Contains(sgeLog(id), "starting (RESTARTED=2)")
+	})
+	checkPins("after the migration")
+	if log := sgeLog(id); strings.Count(log, "pinned to hosts") != 1 || !strings.Contains(log, "already pinned") {
+		t.Errorf("want one pin, at the first checkpoint, and the migration to keep it:\n%s", log)
 	}
 	if code := finished(t, dir, id, 2, 2*time.Minute); code != 0 {
 		t.Errorf("exit_status %d, want 0", code)

@@ -44,7 +44,7 @@ func command(role Role, e jobEnv, log *log, args []string) int {
 		return exitFailed
 	}
 	if role == MigrateCPU {
-		if err := pinCPU(e, log); err != nil {
+		if err := pinOnce(e, log); err != nil {
 			log.Errorf("pin the job to this CPU's features: %v; migrating without it", err)
 		}
 	}
@@ -69,6 +69,13 @@ func command(role Role, e jobEnv, log *log, args []string) int {
 		switch {
 		case role == Checkpoint && gen > before:
 			log.Printf("checkpoint generation %d complete in %s", gen, time.Since(start).Round(time.Millisecond))
+			if e.cpuEnvironment() {
+				// A rerun (qmod -rj, exit 99) resumes from this
+				// checkpoint without any migration having pinned it.
+				if err := pinOnce(e, log); err != nil {
+					log.Errorf("pin the job to this CPU's features: %v; a rerun may land on a CPU that cannot resume it", err)
+				}
+			}
 			return exitOK
 		case role != Checkpoint && gone && gen > before:
 			log.Printf("checkpoint generation %d complete and the job stopped in %s; Grid Engine will restart it from there", gen, time.Since(start).Round(time.Millisecond))

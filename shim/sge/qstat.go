@@ -110,20 +110,41 @@ func taskIn(list, task string) bool {
 	return false
 }
 
+// pinOnce pins the job to this CPU's features unless it is pinned
+// already. The features that matter are those of the CPU the job first
+// ran on (a C library picks its code paths at start, and a restarted
+// process keeps them), so the first pin stays; a later host's pins would
+// only narrow the job to hosts like that one.
+func pinOnce(e jobEnv, log *log) error {
+	marker := filepath.Join(e.Dir(), pinnedName)
+	if data, err := os.ReadFile(marker); err == nil {
+		log.Printf("already pinned to the features of the CPU it first ran on (%s)", strings.TrimSpace(string(data)))
+		return nil
+	}
+	list, err := pinCPU(e, log)
+	if err != nil {
+		return err
+	}
+	if err := writePrivate(marker, []byte(list+"\n")); err != nil {
+		log.Errorf("remember the pin in %s: %v", marker, err)
+	}
+	return nil
+}
+
 // pinCPU adds cpuflag_<flag>=TRUE for this host's CPU features (those with
 // a complex defined) to the job's hard resource list, keeping the rest of
 // it: qalter -l replaces the whole list.
-func pinCPU(e jobEnv, log *log) error {
+func pinCPU(e jobEnv, log *log) (string, error) {
 	if e.Array {
-		return errors.New("this is an array task, and qalter would pin every task of the job")
+		return "", errors.New("this is an array task, and qalter would pin every task of the job")
 	}
 	flags, err := platform.CPUFlags()
 	if err != nil {
-		return fmt.Errorf("read this CPU's flags: %w", err)
+		return "", fmt.Errorf("read this CPU's flags: %w", err)
 	}
 	complexes, err := e.tool("qconf", "-sc")
 	if err != nil {
-		return err
+		return "", err
 	}
 	defined := map[string]bool{}
 	for _, line := range strings.Split(complexes, "\n") {
@@ -138,18 +159,18 @@ func pinCPU(e jobEnv, log *log) error {
 		}
 	}
 	if len(pins) == 0 {
-		return errors.New("no cpuflag_* complex matches this CPU's flags; define them (dmtcp-condor sge config --cpu-flags)")
+		return "", errors.New("no cpuflag_* complex matches this CPU's flags; define them (dmtcp-condor sge config --cpu-flags)")
 	}
 	info, err := e.tool("qstat", "-j", e.JobID)
 	if err != nil {
-		return err
+		return "", err
 	}
 	list := mergeResources(hardResources(info), pins)
 	if _, err := e.tool("qalter", "-l", list, e.JobID); err != nil {
-		return err
+		return "", err
 	}
 	log.Printf("pinned to hosts with this CPU's features: qalter -l %s", list)
-	return nil
+	return list, nil
 }
 
 // hardResources is the job's "hard resource_list" from qstat -j.

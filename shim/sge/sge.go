@@ -240,7 +240,20 @@ const (
 	scriptName = "job_script" // the job script, copied out of the host's spool
 	logName    = "sge.log"    // what the commands did
 	tokenName  = "run"        // which run owns the directory: "PID HOST"
+	pinnedName = "cpu-pinned" // the resource list a first pin gave the job
 )
+
+// cpuEnvironment reports whether the job's checkpoint environment migrates
+// with dmtcp_migrate_cpu: its jobs are pinned to the features of the CPU
+// they first ran on.
+func (e jobEnv) cpuEnvironment() bool {
+	f := strings.Fields(e.Config["ckpt_migr_command"])
+	if len(f) == 0 {
+		return false
+	}
+	r, ok := RoleOf(f[0])
+	return ok && r == MigrateCPU
+}
 
 // dmtcpJob reports whether the job belongs to a checkpoint environment
 // whose checkpoint command is one of these tools: only those jobs run

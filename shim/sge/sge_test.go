@@ -381,3 +381,20 @@ func TestIsHex(t *testing.T) {
 		}
 	}
 }
+
+func TestCPUEnvironment(t *testing.T) {
+	for _, c := range []struct {
+		migr string
+		want bool
+	}{
+		{"/usr/libexec/dmtcp-condor/sge/dmtcp_migrate_cpu $job_pid", true},
+		{"/usr/libexec/dmtcp-condor/sge/dmtcp_migrate $job_pid", false},
+		{"/usr/local/bin/my_migrate_cpu", false},
+		{"", false},
+	} {
+		e := jobEnv{Config: map[string]string{"ckpt_migr_command": c.migr}}
+		if got := e.cpuEnvironment(); got != c.want {
+			t.Errorf("migr_command %q: %v, want %v", c.migr, got, c.want)
+		}
+	}
+}
