@@ -334,7 +334,10 @@ func TestRefusedCheckpointIsAskedAgain(t *testing.T) {
 	wantOut, wantErr := j.expect(t)
 	dir := t.TempDir()
 	j.setup(t, dir)
-	r := startShim(t, double, dir, nil, j.argv, "DMTCP_DOUBLE_REFUSE_CHECKPOINTS=3")
+	// Twenty refusals, each followed by a moment of RUNNING=no: asked
+	// again only after seconds of RUNNING=yes, they would outlast the
+	// wait below.
+	r := startShim(t, double, dir, nil, j.argv, "DMTCP_DOUBLE_REFUSE_CHECKPOINTS=20")
 	waitFor(t, "30 lines of output", time.Minute, func() bool { return lines(filepath.Join(dir, "job.out")) >= 30 })
 	if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -342,8 +345,8 @@ func TestRefusedCheckpointIsAskedAgain(t *testing.T) {
 	if code := r.wait(t, time.Minute); code != 85 {
 		t.Fatalf("vacate: exit %d, want 85 (checkpointed); log:\n%s", code, r.log())
 	}
-	if !strings.Contains(r.log(), "refused the checkpoint") {
-		t.Errorf("the log does not say the coordinator refused the checkpoint; log:\n%s", r.log())
+	if !strings.Contains(r.log(), "took the checkpoint request after 20 refusal(s)") {
+		t.Errorf("the log does not say the coordinator took the request after 20 refusals; log:\n%s", r.log())
 	}
 	r = startShim(t, double, dir, nil, j.argv)
 	if code := r.wait(t, time.Minute); code != 0 {
@@ -371,6 +374,26 @@ func TestJobEndsAsCheckpointBegins(t *testing.T) {
 	}
 	if !strings.Contains(r.log(), "periodic checkpoint") {
 		t.Errorf("no checkpoint began before the job ended, so this tested nothing; log:\n%s", r.log())
+	}
+}
+
+// TestCondorSyscallUnwrittenCheckpoint: under engine condor-syscall a
+// program ends itself to checkpoint, so one that ends on SIGTSTP without
+// writing its file has failed to checkpoint (exit 247, the previous
+// checkpoint kept); it has not finished, whatever its exit code.
+func TestCondorSyscallUnwrittenCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	r := startShim(t, double, dir, []string{"--engine", "condor-syscall"},
+		[]string{"/bin/sh", "-c", `trap "exit 0" TSTP; echo started; while :; do sleep 0.05; done`})
+	waitFor(t, "the program to start", time.Minute, func() bool { return fileContains(filepath.Join(dir, "job.out"), "started") })
+	if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := r.wait(t, time.Minute); code != 247 {
+		t.Fatalf("exit %d, want 247 (checkpoint failed); log:\n%s", code, r.log())
+	}
+	if !strings.Contains(r.log(), "without writing") {
+		t.Errorf("the log does not say the program ended without writing its checkpoint:\n%s", r.log())
 	}
 }
 

@@ -468,22 +468,26 @@ func (s *supervisor) supervise(ctx context.Context, sigc <-chan os.Signal, trapp
 	for {
 		select {
 		case <-s.job.Done():
+			var ckptErr error
 			if ckptc != nil {
 				// It ends promptly once the job has. A checkpoint-and-exit
 				// engine's job ends this way on purpose.
 				done := <-ckptc
 				ckptc = nil
-				if done.err == nil && stopAfter {
+				if ckptErr = done.err; ckptErr == nil {
+					// Committed even when the job is not to stop: a
+					// job that DMTCP failed right after a complete
+					// checkpoint resumes from it.
 					if err := s.commit(ctx, done); err != nil {
 						return result{}, err
 					}
-					s.job.Close()
-					return result{checkpointed: true}, nil
+					if stopAfter {
+						s.job.Close()
+						return result{checkpointed: true}, nil
+					}
 				}
 			}
-			st := s.job.Status()
-			s.job.Close()
-			return s.finished(st)
+			return s.ended(ckptErr, stopAfter)
 
 		case sig := <-sigc:
 			if sig == syscall.SIGUSR2 {
@@ -535,10 +539,7 @@ func (s *supervisor) supervise(ctx context.Context, sigc <-chan os.Signal, trapp
 					// The job ended by itself as the checkpoint began
 					// (or DMTCP failed under it): that end, not the
 					// checkpoint, is the result.
-					s.log.Printf("checkpoint failed: %v", done.err)
-					st := s.job.Status()
-					s.job.Close()
-					return s.finished(st)
+					return s.ended(done.err, stopAfter)
 				default:
 				}
 				if stopAfter {
@@ -651,6 +652,26 @@ func (s *supervisor) commit(ctx context.Context, d checkpointDone) error {
 		chirpPlatform(ctx, s.log)
 	}
 	return nil
+}
+
+// checkpointExiter is a job that ends itself to checkpoint (a program of
+// HTCondor's checkpoint library exits after a checkpoint-and-exit).
+type checkpointExiter interface{ EndsToCheckpoint() bool }
+
+// ended is the shim's result once the job has ended, after a checkpoint
+// that failed (ckptErr) or none. A job whose engine ends it to checkpoint
+// ended because it was asked to, so a failed checkpoint-and-exit is the
+// checkpoint's failure, not the job's end.
+func (s *supervisor) ended(ckptErr error, stopAfter bool) (result, error) {
+	defer s.job.Close()
+	if ckptErr != nil {
+		if e, ok := s.job.(checkpointExiter); ok && e.EndsToCheckpoint() && stopAfter {
+			s.log.Printf("checkpoint failed: %v; the previous checkpoint, if any, is kept", ckptErr)
+			return result{}, exitcode.Errorf(exitcode.CheckpointFailed, "checkpoint failed: %w", ckptErr)
+		}
+		s.log.Printf("checkpoint failed: %v", ckptErr)
+	}
+	return s.finished(s.job.Status())
 }
 
 // finished turns the job's own end into the shim's result.

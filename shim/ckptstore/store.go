@@ -58,8 +58,10 @@ type Stdio struct {
 	StdoutSize  int64 `json:"stdout_size"`  // -1: unknown (not a regular file)
 	StderrSize  int64 `json:"stderr_size"`  // -1: unknown
 	StdinOffset int64 `json:"stdin_offset"` // -1: unknown
-	// Exact is true when the sizes were read while the job was suspended
-	// for the checkpoint, false when they could only be read afterwards.
+	// Exact is true when the output sizes were read while the job could
+	// not write (suspended for the checkpoint, or ended by a
+	// checkpoint-and-exit), false when they could only be read after it
+	// went on. It says nothing of StdinOffset, which has its own -1.
 	Exact bool `json:"exact"`
 }
 

@@ -242,5 +242,9 @@ func (j *Job) Stop(ctx context.Context) error {
 	return nil
 }
 
+// EndsToCheckpoint says that a checkpoint-and-exit ends the program on
+// purpose: its end then is no end of the job.
+func (j *Job) EndsToCheckpoint() bool { return true }
+
 // Close has nothing to release: there is no coordinator.
 func (j *Job) Close() {}

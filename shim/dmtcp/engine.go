@@ -46,6 +46,8 @@ type Job struct {
 	done   chan struct{}
 	status engine.Status
 	logf   func(format string, args ...any)
+	// failCode is the exit code DMTCP_FAIL_RC gives a failure of DMTCP.
+	failCode int
 }
 
 // Launch starts spec's program under dmtcp_launch with a new coordinator.
@@ -131,7 +133,7 @@ func (e *Engine) start(ctx context.Context, spec engine.Spec, bin string, failCo
 	}
 	j := &Job{
 		inst: e.Install, coord: coord, cmd: cmd, dir: spec.CkptDir, done: make(chan struct{}),
-		client: Client{Command: e.Install.Command, Port: coord.Port},
+		client: Client{Command: e.Install.Command, Port: coord.Port}, failCode: failCode,
 		logf: func(format string, args ...any) {
 			if spec.LogLine != nil {
 				spec.LogLine(fmt.Sprintf(format, args...))
@@ -210,14 +212,6 @@ const (
 	pollMax   = 20 * time.Millisecond
 )
 
-// reaskAfter is how long the coordinator may report RUNNING=yes after it
-// took a checkpoint request, with no new restart script, before the
-// request is sent again. DMTCP 4.2.0's --bcheckpoint returns before the
-// checkpoint begins, so a request that never turns into a checkpoint
-// would otherwise leave the shim waiting for ever; a checkpoint that is
-// slow shows RUNNING=no and is not asked for again.
-const reaskAfter = 5 * time.Second
-
 // coordinatorGoneWait is how long a checkpoint whose coordinator exited
 // waits for the job's own end before it reports the coordinator.
 const coordinatorGoneWait = 2 * time.Second
@@ -225,7 +219,7 @@ const coordinatorGoneWait = 2 * time.Second
 // refusedPause is how long to wait before asking again after the
 // coordinator refused a checkpoint request ("not in running state"), as
 // DMTCP does while a process of the job is still joining: a job that
-// forks often (a shell starting commands) can have one joining at any
+// keeps starting short-lived processes can have one joining at any
 // moment, and a refusal must not cost a vacate its checkpoint.
 const refusedPause = 50 * time.Millisecond
 
@@ -236,8 +230,12 @@ const refusedPause = 50 * time.Millisecond
 // caller can record what the job's files look like at that moment. exit
 // changes nothing: the job goes on until Stop.
 //
-// A checkpoint that is complete on disk counts even when the job or the
-// coordinator ends before the shim sees the job running again.
+// A request the coordinator refuses is sent again until it takes one;
+// once it has, DMTCP 4.2.0 refuses every other until that checkpoint is
+// over, so none is sent (a checkpoint that never ends is the caller's
+// --ckpt-timeout). A checkpoint complete on disk counts when DMTCP failed
+// under the job or the coordinator went while the job lived, but not when
+// the job ended by itself: its own end is the result then.
 func (j *Job) Checkpoint(ctx context.Context, exit bool, atSuspend func()) (engine.Checkpoint, error) {
 	res := engine.Checkpoint{}
 	start := time.Now()
@@ -250,32 +248,43 @@ func (j *Job) Checkpoint(ctx context.Context, exit bool, atSuspend func()) (engi
 	if err != nil {
 		return res, err
 	}
-	ask := func() chan error {
-		c := make(chan error, 1)
+	var reqErr chan error // the request in flight, if any
+	ask := func() {
+		reqErr = make(chan error, 1)
+		c := reqErr
 		go func() { c <- j.client.Checkpoint(ctx, 24*time.Hour) }()
-		return c
 	}
-	reqErr := ask()
-	// reaskAt is when to ask again if the coordinator is still RUNNING
-	// with no new checkpoint: soon after a refusal, a while after a
-	// request it took or after it was last seen checkpointing.
-	reaskAt := time.Now().Add(reaskAfter)
-	// done finishes with whatever complete checkpoint is on disk, or err.
-	done := func(err error) (engine.Checkpoint, error) {
-		if images, ok, cerr := j.complete(before); cerr == nil && ok {
-			return j.result(res, images, start), nil
+	// finish waits for a request still in flight: DMTCP 4.2.0 would start
+	// another checkpoint on one that arrives after this checkpoint ended,
+	// while the caller moves its images.
+	finish := func(r engine.Checkpoint, err error) (engine.Checkpoint, error) {
+		if reqErr != nil {
+			select {
+			case <-reqErr:
+			case <-ctx.Done():
+			}
 		}
-		return res, err
+		return r, err
 	}
+	salvage := func(err error) (engine.Checkpoint, error) {
+		if !j.endedByItself() {
+			if images, ok, cerr := j.complete(before); cerr == nil && ok {
+				return finish(j.result(res, images, start), nil)
+			}
+		}
+		return finish(res, err)
+	}
+	ask()
+	accepted, refused := false, 0
+	var reaskAt time.Time // after a refusal: when to ask again
 
-	refused := 0
 	wait := pollFirst
 	for {
 		select {
 		case <-ctx.Done():
-			return res, fmt.Errorf("checkpoint: %w", ctx.Err())
+			return finish(res, fmt.Errorf("checkpoint: %w", ctx.Err()))
 		case <-j.done:
-			return done(fmt.Errorf("checkpoint: the job ended (%s) during the checkpoint", describe(j.status)))
+			return salvage(fmt.Errorf("checkpoint: the job ended (%s) during the checkpoint", describe(j.status)))
 		case <-j.coord.Done():
 			// The coordinator follows its last process out
 			// (--exit-on-last), so a job that ended by itself just as the
@@ -284,23 +293,34 @@ func (j *Job) Checkpoint(ctx context.Context, exit bool, atSuspend func()) (engi
 			select {
 			case <-j.done:
 			case <-time.After(coordinatorGoneWait):
+			case <-ctx.Done():
 			}
-			return done(errors.New("checkpoint: the coordinator exited during the checkpoint"))
+			return salvage(errors.New("checkpoint: the coordinator exited during the checkpoint"))
 		case err := <-reqErr:
 			reqErr = nil
-			if errors.Is(err, ErrNotRunning) {
+			switch {
+			case errors.Is(err, ErrNotRunning) && !accepted:
 				refused++
 				reaskAt = time.Now().Add(refusedPause)
-				break
+				if refused == 1 || refused%100 == 0 {
+					j.logf("the coordinator refused the checkpoint %d time(s) (not in a running state: a process of the job is joining it); asking again", refused)
+				}
+			case err != nil:
+				return salvage(fmt.Errorf("checkpoint: %w", err))
+			default:
+				accepted = true
+				if refused > 0 {
+					j.logf("the coordinator took the checkpoint request after %d refusal(s)", refused)
+				}
 			}
-			if err != nil {
-				return done(fmt.Errorf("checkpoint: %w", err))
-			}
-			reaskAt = time.Now().Add(reaskAfter)
 		case <-time.After(wait):
 		}
 		if wait < pollMax {
 			wait *= 2
+		}
+		if !accepted && reqErr == nil && !reaskAt.IsZero() && time.Now().After(reaskAt) {
+			ask()
+			reaskAt = time.Time{}
 		}
 		st, err := j.client.Status(ctx)
 		if err != nil {
@@ -311,7 +331,7 @@ func (j *Job) Checkpoint(ctx context.Context, exit bool, atSuspend func()) (engi
 				continue
 			default:
 			}
-			return done(fmt.Errorf("checkpoint: %w", err))
+			return salvage(fmt.Errorf("checkpoint: %w", err))
 		}
 		// RUNNING=no comes as soon as the coordinator starts the
 		// checkpoint, before the job's threads have stopped. Images are
@@ -325,28 +345,29 @@ func (j *Job) Checkpoint(ctx context.Context, exit bool, atSuspend func()) (engi
 			}
 		}
 		if !st.Running {
-			reaskAt = time.Now().Add(reaskAfter)
 			continue
 		}
 		images, ok, err := j.complete(before)
 		if err != nil {
-			return res, err
+			return finish(res, err)
 		}
 		if ok {
 			if res.Processes == 0 {
 				res.Processes = st.Peers
 			}
-			return j.result(res, images, start), nil
+			return finish(j.result(res, images, start), nil)
 		}
-		if reqErr == nil && time.Now().After(reaskAt) && !writingImages(j.dir) {
-			if refused == 0 {
-				j.logf("no checkpoint %s after asking for one; asking again", reaskAfter)
-			} else if refused == 1 || refused%100 == 0 {
-				j.logf("the coordinator refused the checkpoint %d time(s) (not in a running state); asking again", refused)
-			}
-			reqErr = ask()
-			reaskAt = time.Now().Add(reaskAfter)
-		}
+	}
+}
+
+// endedByItself reports whether the job has ended with an exit code of its
+// own, not DMTCP's failure code nor a signal.
+func (j *Job) endedByItself() bool {
+	select {
+	case <-j.done:
+		return j.status.Exited() && j.status.Code != j.failCode
+	default:
+		return false
 	}
 }
 

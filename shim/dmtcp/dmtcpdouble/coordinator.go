@@ -71,7 +71,8 @@ type coordinator struct {
 	checkpointing bool
 	hadWorker     bool
 	stamp         string
-	refused       int // checkpoint requests refused so far (DMTCP_DOUBLE_REFUSE_CHECKPOINTS)
+	refused       int       // checkpoint requests refused so far (DMTCP_DOUBLE_REFUSE_CHECKPOINTS)
+	joiningUntil  time.Time // RUNNING=no meanwhile, as while a process joins
 }
 
 // notRunning is dmtcp_command's message when the coordinator refuses a
@@ -304,7 +305,7 @@ func (c *coordinator) command(cmd, arg string) reply {
 	case "s":
 		c.mu.Lock()
 		n := len(c.peers())
-		running := n > 0 && !c.checkpointing
+		running := n > 0 && !c.checkpointing && time.Now().After(c.joiningUntil)
 		c.mu.Unlock()
 		return reply{Out: fmt.Sprintf("%sStatus...\n  NUM_PEERS=%d\n  RUNNING=%s\n  CKPT_INTERVAL=%s\n",
 			header, n, map[bool]string{true: "yes", false: "no"}[running], intervalText(c.interval))}
@@ -394,7 +395,10 @@ func (c *coordinator) start() bool {
 		return false
 	}
 	if n, _ := strconv.Atoi(os.Getenv("DMTCP_DOUBLE_REFUSE_CHECKPOINTS")); c.refused < n {
+		// DMTCP refuses because a joining process is not RUNNING yet,
+		// and --status says RUNNING=no for the same reason.
 		c.refused++
+		c.joiningUntil = time.Now().Add(30 * time.Millisecond)
 		return false
 	}
 	c.checkpointing = true

@@ -26,7 +26,7 @@
 //     with no process connected is refused with DMTCP's "not in running
 //     state" message and exit 2, and DMTCP_DOUBLE_REFUSE_CHECKPOINTS=N
 //     refuses the first N requests, as DMTCP does while a process is
-//     still joining;
+//     still joining (--status then says RUNNING=no for a moment);
 //   - --kill makes every process exit 0; a coordinator that dies makes
 //     the job exit with DMTCP_FAIL_RC (default 99);
 //   - dmtcp_restart restarts every image given, from the current
