@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -167,14 +169,25 @@ func (p program) expect(t *testing.T) (stdout, stderr string) {
 	}
 	dir := t.TempDir()
 	p.copyTo(t, dir)
-	cmd := exec.Command(p.fast[0], p.fast[1:]...)
-	cmd.Dir = dir
 	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
-		if _, ok := err.(*exec.ExitError); !ok {
+	for try := 1; ; try++ {
+		cmd := exec.Command(p.fast[0], p.fast[1:]...)
+		cmd.Dir = dir
+		out.Reset()
+		errb.Reset()
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		// A program just written is "busy" while a parallel test's fork
+		// still holds the descriptor it was written through (until that
+		// child execs): wait and run it again.
+		if errors.Is(err, syscall.ETXTBSY) && try < 50 {
+			time.Sleep(20 * time.Millisecond)
+			continue
+		}
+		if _, ok := err.(*exec.ExitError); err != nil && !ok {
 			t.Fatalf("run %s without DMTCP: %v", p.name, err)
 		}
+		break
 	}
 	expected[key] = [2]string{out.String(), errb.String()}
 	return out.String(), errb.String()
