@@ -397,6 +397,48 @@ func TestCondorSyscallUnwrittenCheckpoint(t *testing.T) {
 	}
 }
 
+// TestCondorSyscallStdinResumes: a program that ends to checkpoint leaves
+// no process whose stdin offset could be read; the shim's own descriptor
+// of --stdin shares it, so the resumed program reads on from the right
+// line, in another directory.
+func TestCondorSyscallStdinResumes(t *testing.T) {
+	j := job{"condor-stdin", []string{"condor-stdin.sh"}, []string{"./condor-stdin.sh"}}
+	base := t.TempDir()
+	dir := filepath.Join(base, "a")
+	j.setup(t, dir)
+	var in, want strings.Builder
+	const n = 60
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&in, "line %d\n", i)
+		fmt.Fprintf(&want, "%d: line %d\n", i, i)
+	}
+	fmt.Fprintf(&want, "done %d\n", n)
+	if err := os.WriteFile(filepath.Join(dir, "in.txt"), []byte(in.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	opts := []string{"--engine", "condor-syscall", "--stdin", "in.txt"}
+	r := startShim(t, double, dir, opts, j.argv)
+	waitFor(t, "15 lines", time.Minute, func() bool { return lines(filepath.Join(dir, "job.out")) >= 15 })
+	if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := r.wait(t, time.Minute); code != 85 {
+		t.Fatalf("vacate: exit %d, want 85; log:\n%s", code, r.log())
+	}
+	next := filepath.Join(base, "b")
+	if err := os.Rename(dir, next); err != nil {
+		t.Fatal(err)
+	}
+	r = startShim(t, double, next, opts, j.argv)
+	if code := r.wait(t, time.Minute); code != 0 {
+		t.Fatalf("resumed run: exit %d, want 0; log:\n%s", code, r.log())
+	}
+	got, _ := os.ReadFile(filepath.Join(next, "job.out"))
+	if string(got) != want.String() {
+		t.Errorf("output differs from reading stdin once, in order:\n%s", diffLines(want.String(), string(got)))
+	}
+}
+
 // assertPrivate checks that checkpoint directories are 0700 and images 0600.
 func assertPrivate(t *testing.T, dir string) {
 	t.Helper()

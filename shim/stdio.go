@@ -34,9 +34,13 @@ func openStdio(o Options, at *ckptstore.Stdio) (stdioFiles, error) {
 	if s.in, err = os.Open(inPath); err != nil {
 		return s, fmt.Errorf("open --stdin: %w", err)
 	}
-	s.ours = append(s.ours, s.in)
 	if o.Stdin != "" {
+		// Kept open: it shares its offset with the job's fd 0, which
+		// tells where the job had read to once the job itself is gone
+		// (a program that ends to checkpoint).
 		s.inName = absPath(o.Stdin)
+	} else {
+		s.ours = append(s.ours, s.in)
 	}
 	if at != nil && at.StdinOffset > 0 && s.inName != "" {
 		if _, err := s.in.Seek(at.StdinOffset, io.SeekStart); err != nil {
@@ -92,6 +96,11 @@ func (s *stdioFiles) measure(pid int) ckptstore.Stdio {
 	st := ckptstore.Stdio{StdoutSize: fileSize(s.outName), StderrSize: fileSize(s.errName), StdinOffset: -1}
 	if s.inName != "" {
 		st.StdinOffset = fdOffset(pid, 0)
+		if st.StdinOffset < 0 && s.in != nil {
+			if off, err := s.in.Seek(0, io.SeekCurrent); err == nil {
+				st.StdinOffset = off
+			}
+		}
 	}
 	return st
 }
