@@ -18,6 +18,7 @@ import (
 
 	"github.com/dmtcp-condor/dmtcp-condor/shim/ckptstore"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/dmtcp/dmtcptest"
+	"github.com/dmtcp-condor/dmtcp-condor/shim/exitcode"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/internal/proctree"
 )
 
@@ -436,6 +437,37 @@ func TestCondorSyscallStdinResumes(t *testing.T) {
 	got, _ := os.ReadFile(filepath.Join(next, "job.out"))
 	if string(got) != want.String() {
 		t.Errorf("output differs from reading stdin once, in order:\n%s", diffLines(want.String(), string(got)))
+	}
+}
+
+// TestCondorSyscallOpenFiles: the files a condor-syscall program has open
+// outside its directory are listed before it ends itself to checkpoint, so
+// a restart where one is missing says which, instead of leaving the
+// program to fail on it.
+func TestCondorSyscallOpenFiles(t *testing.T) {
+	dir, ext := t.TempDir(), filepath.Join(t.TempDir(), "reference.dat")
+	if err := os.WriteFile(ext, []byte("data\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// bash -c SCRIPT gets the shim's -_condor_* arguments as $0 and $1.
+	script := `f=$1; trap 'echo 0 > "$f.tmp" && mv "$f.tmp" "$f"; exit 0' TSTP; exec 3<"$EXT"; echo started; while :; do sleep 0.05; done`
+	argv := []string{"/bin/bash", "-c", script}
+	opts := []string{"--engine", "condor-syscall"}
+	r := startShim(t, double, dir, opts, argv, "EXT="+ext)
+	waitFor(t, "the program to start", time.Minute, func() bool { return fileContains(filepath.Join(dir, "job.out"), "started") })
+	if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := r.wait(t, time.Minute); code != 85 {
+		t.Fatalf("vacate: exit %d, want 85; log:\n%s", code, r.log())
+	}
+	os.Remove(ext)
+	r = startShim(t, double, dir, opts, argv, "EXT="+ext)
+	if code := r.wait(t, time.Minute); code != exitcode.MissingFiles {
+		t.Fatalf("restart without %s: exit %d, want %d; log:\n%s", ext, code, exitcode.MissingFiles, r.log())
+	}
+	if !strings.Contains(r.log(), ext) {
+		t.Errorf("the log does not name the missing %s:\n%s", ext, r.log())
 	}
 }
 

@@ -600,11 +600,19 @@ func isTrapped(sig os.Signal, trapped []os.Signal) bool {
 func (s *supervisor) startCheckpoint(ctx context.Context, exit bool) chan checkpointDone {
 	out := make(chan checkpointDone, 1)
 	pid := s.job.PID()
+	exclude := append(s.excl, s.stdio.paths()...)
 	go func() {
 		var d checkpointDone
+		// A program that ends itself to checkpoint is gone by the time
+		// the checkpoint is complete: list its open files while it runs.
+		if e, ok := s.job.(checkpointExiter); ok && e.EndsToCheckpoint() && exit {
+			d.open = openFiles(pid, s.cwd, exclude)
+		}
 		capture := func() {
 			d.stdio = s.stdio.measure(pid)
-			d.open = openFiles(pid, s.cwd, append(s.excl, s.stdio.paths()...))
+			if open := openFiles(pid, s.cwd, exclude); len(open) > 0 || d.open == nil {
+				d.open = open
+			}
 		}
 		d.ckpt, d.err = s.job.Checkpoint(ctx, exit, func() {
 			capture()
