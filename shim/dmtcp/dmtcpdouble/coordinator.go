@@ -445,7 +445,8 @@ func (c *coordinator) checkpointBody() {
 	if len(peers) == 0 {
 		return
 	}
-	coop := map[int]bool{} // every process asked (or not) so far
+	coop := map[int]bool{}
+	asked := map[int]bool{}
 	resume := func(ps []peer) {
 		for _, p := range ps {
 			syscall.Kill(p.pid, syscall.SIGCONT)
@@ -459,11 +460,13 @@ func (c *coordinator) checkpointBody() {
 	for {
 		var batch []peer
 		for _, p := range peers {
-			if _, ok := coop[p.pid]; ok {
-				continue
+			if _, ok := coop[p.pid]; !ok {
+				coop[p.pid] = cooperative(p.pid)
 			}
-			os.Remove(c.stateFile(p.pid))
-			if coop[p.pid] = signalCooperative(p.pid); coop[p.pid] {
+			if coop[p.pid] && !asked[p.pid] {
+				asked[p.pid] = true
+				os.Remove(c.stateFile(p.pid))
+				syscall.Kill(p.pid, syscall.SIGUSR2)
 				batch = append(batch, p)
 			}
 		}
@@ -538,35 +541,6 @@ func (c *coordinator) checkpointBody() {
 		os.Exit(1)
 	}
 	c.note("Checkpoint complete; all workers running")
-}
-
-// signalCooperative sends SIGUSR2 to a process that handles it, and says
-// whether it did. It looks and signals while the process is stopped: a
-// shell's child between fork and exec still has the shell's handler, and
-// a SIGUSR2 that reached it after the exec would kill the command it
-// became (the shell then prints "User defined signal 2"). Stopped, it
-// either has the handler, which runs before anything else once it goes
-// on, or it has exec'd and is left alone. Only the double has this
-// hazard: DMTCP keeps SIGUSR2 to itself.
-func signalCooperative(pid int) bool {
-	if !cooperative(pid) || syscall.Kill(pid, syscall.SIGSTOP) != nil {
-		return false
-	}
-	defer syscall.Kill(pid, syscall.SIGCONT)
-	for deadline := time.Now().Add(time.Second); ; time.Sleep(time.Millisecond) {
-		st, ok := procStat(pid)
-		if !ok || st.State == 'Z' {
-			return false
-		}
-		if st.State == 'T' || time.Now().After(deadline) {
-			break
-		}
-	}
-	if !cooperative(pid) {
-		return false
-	}
-	syscall.Kill(pid, syscall.SIGUSR2)
-	return true
 }
 
 // stillThere is the processes that have not exited.
