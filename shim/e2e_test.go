@@ -255,8 +255,20 @@ func assertSameOutput(t *testing.T, dir, wantOut, wantErr string) {
 		t.Errorf("job.out differs from an uninterrupted run:\n%s", diffLines(wantOut, string(gotOut)))
 	}
 	if string(gotErr) != wantErr {
-		t.Errorf("job.err differs from an uninterrupted run:\n%s", diffLines(wantErr, string(gotErr)))
+		// What the job wrote beyond the expected lines (a traceback, a
+		// shell's report of a signal) says what went wrong.
+		t.Errorf("job.err differs from an uninterrupted run:\n%s\nits last lines:\n%s",
+			diffLines(wantErr, string(gotErr)), lastLines(string(gotErr), 15))
 	}
+}
+
+// lastLines is the last n lines of s.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
 
 // diffLines shows the first differing line.
