@@ -160,12 +160,20 @@ type shimRun struct {
 // startShim starts the shim in dir with the usual HTCondor-style options.
 func startShim(t *testing.T, inst dmtcptest.Install, dir string, opts []string, argv []string, env ...string) *shimRun {
 	t.Helper()
+	return startShimWith(t, inst, dir, opts, argv, nil, env...)
+}
+
+// startShimWith is startShim with descriptors the parent leaves open in
+// the shim (fd 3 onwards), as a careless shell does.
+func startShimWith(t *testing.T, inst dmtcptest.Install, dir string, opts []string, argv []string, extra []*os.File, env ...string) *shimRun {
+	t.Helper()
 	args := append([]string{"--dmtcp-prefix", inst.Prefix, "--log", "shim.log", "--stdout", "job.out", "--stderr", "job.err"}, opts...)
 	args = append(append(args, "--"), argv...)
 	r := &shimRun{cmd: exec.Command(shimBin, args...), dir: dir, done: make(chan struct{})}
 	r.cmd.Dir = dir
 	r.cmd.Env = append(os.Environ(), append([]string{"DMTCP_TMPDIR=" + tmpDir(t)}, env...)...)
 	r.cmd.Stderr = &r.stderr
+	r.cmd.ExtraFiles = extra
 	if err := r.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -510,12 +518,15 @@ func TestKillAtRandomMoments(t *testing.T) {
 		j := jobs[0]
 		dir := t.TempDir()
 		j.setup(t, dir)
-		argv := []string{"./counter", "400", "10", "0"}
+		// Long enough (15 s) not to finish during the kills.
+		argv := []string{"./counter", "1500", "10", "0"}
 		wantOut, wantErr := expectArgv(t, j, argv)
-		delays := []time.Duration{700, 1100, 950, 1300, 800, 1500, 1000}
+		// A checkpoint every second (the shortest interval allowed),
+		// killed at moments that fall before, during and after them.
+		delays := []time.Duration{1300, 2100, 1700, 2500, 1150, 2900, 1900}
 		resumed := 0
 		for i, d := range delays {
-			r := startShim(t, inst, dir, []string{"--ckptint", "300ms"}, argv)
+			r := startShim(t, inst, dir, []string{"--ckptint", "1"}, argv)
 			time.Sleep(d * time.Millisecond)
 			killTree(r.cmd.Process.Pid)
 			r.wait(t, time.Minute)
@@ -659,6 +670,10 @@ func TestInfrastructureFailures(t *testing.T) {
 		{name: "checkpoint hangs", prepare: checkpointOnce,
 			opts: []string{"--ckptint", "1", "--exit-after-checkpoint", "--ckpt-timeout", "2s"}, env: []string{"DMTCP_DOUBLE_WRITE_TIME=1h"},
 			argv: []string{"./counter", "3000", "10", "0"}, code: 247, stderr: "--ckpt-timeout 2s", double: true, status: "failed 247"},
+		{name: "restart hangs", prepare: checkpointOnce, opts: []string{"--restart-timeout", "2s"}, env: []string{"DMTCP_DOUBLE_RESTART_HANG=1"},
+			code: 251, stderr: "--restart-timeout 2s", double: true, status: "failed 251"},
+		{name: "interval below a second", opts: []string{"--ckptint", "0.5s"}, code: 240, stderr: "shorter than 1s"},
+		{name: "interval of a millisecond", opts: []string{"--ckptint", "1ms"}, code: 240, stderr: "shorter than 1s"},
 	}
 	forEachInstall(t, func(t *testing.T, inst dmtcptest.Install) {
 		for _, c := range cases {
@@ -708,8 +723,10 @@ func TestInfrastructureFailures(t *testing.T) {
 // checkpointOnce leaves one complete checkpoint of the counter in dir.
 func checkpointOnce(t *testing.T, inst dmtcptest.Install, dir string) {
 	t.Helper()
+	before := lines(filepath.Join(dir, "job.out"))
 	r := startShim(t, inst, dir, nil, []string{"./counter", "300", "10", "0"})
-	waitFor(t, "output", time.Minute, func() bool { return lines(filepath.Join(dir, "job.out")) > 5 })
+	// New output: the shim is up and the job (re)started.
+	waitFor(t, "output", time.Minute, func() bool { return lines(filepath.Join(dir, "job.out")) > before+5 })
 	r.cmd.Process.Signal(syscall.SIGTERM)
 	if code := r.wait(t, time.Minute); code != 85 {
 		t.Fatalf("checkpoint: exit %d; log:\n%s", code, r.log())

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dmtcp-condor/dmtcp-condor/shim/ckptstore"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/exitcode"
 )
 
@@ -23,6 +24,18 @@ const EnvPrefix = "SHIM_DMTCP_"
 // DefaultCkptDir is where checkpoints go unless told otherwise: inside the
 // working directory, so HTCondor's file transfer carries it with the sandbox.
 const DefaultCkptDir = "dmtcp_checkpoints"
+
+// DefaultRestartTimeout bounds how long a restart may take to have the job
+// running again. DMTCP restarts in well under a second per GiB of image from
+// a local disk; a restart still not running after minutes is hung (DMTCP
+// 4.2.0 can hang in a futex for ever), and a job that says why it stopped
+// beats a slot held in silence.
+const DefaultRestartTimeout = 5 * time.Minute
+
+// MinCkptInterval is the shortest periodic-checkpoint interval: a
+// checkpoint suspends the job for a good part of a second, so shorter ones
+// would leave it no time to run (render holds to the same bound).
+const MinCkptInterval = time.Second
 
 // DefaultStageDir holds DMTCP's own checkpoint directory. DMTCP 4.2 records
 // absolute paths inside its images (the copies of deleted files it saves,
@@ -53,6 +66,9 @@ type Options struct {
 	CkptTimeout         time.Duration // 0: a checkpoint may take as long as it takes
 	StatusFile          string        // where the shim records how the run ended
 	KeepOutput          bool          // a first start appends to --stdout/--stderr
+	KeepGenerations     int           // complete checkpoint generations kept (>= 1)
+	FreshStart          bool          // start over when no checkpoint is usable
+	RestartTimeout      time.Duration // a restart not running by then is killed (0 = no limit)
 
 	Program string
 	Args    []string
@@ -141,6 +157,16 @@ func newFlagSet(o *Options, out io.Writer, getenv func(string) string) (*flag.Fl
 	str(&o.Engine, "engine", "dmtcp", "checkpoint `ENGINE`: dmtcp, or condor-syscall for programs linked with HTCondor's old checkpoint library")
 	str(&o.CkptFile, "ckpt-file", "", "condor-syscall: checkpoint file `NAME` (default: the program's name + .ckpt)")
 	str(&o.Setarch, "setarch", "R", "condor-syscall: personality `FLAGS` as setarch's letters: R no address randomisation, L legacy layout, B 32-bit addresses")
+	o.KeepGenerations = ckptstore.DefaultKeep
+	fs.IntVar(&o.KeepGenerations, "keep-generations", o.KeepGenerations, "complete checkpoint generations to `KEEP` (the newest and the ones before it, to fall back on when the newest is damaged; 1 halves the disk and transfer cost)")
+	if v, ok := env("keep-generations"); ok {
+		if err := fs.Set("keep-generations", v); err != nil {
+			envErrs = append(envErrs, fmt.Errorf("%sKEEP_GENERATIONS=%q: want a whole number, 1 or more", EnvPrefix, v))
+		}
+	}
+	boolean(&o.FreshStart, "fresh-start", false, "when checkpoints exist but none is usable (all damaged), start the program over instead of exiting 250; the damaged ones and the old --stdout/--stderr are kept aside")
+	o.RestartTimeout = DefaultRestartTimeout
+	value((*intervalValue)(&o.RestartTimeout), "restart-timeout", "kill a restart whose job is not running again after `DURATION` and exit 251, keeping the checkpoint (0 = no limit)")
 	boolean(&o.KeepOutput, "keep-output", false, "on a first start append to --stdout and --stderr instead of emptying them (files the scheduler opened and may have written to, as Grid Engine's)")
 	str(&o.StatusFile, "status-file", "", "`FILE` to write how the run ended, one line: \"exit N\", \"signal NAME\", \"checkpointed N\" or \"failed N\" (for wrappers such as the Grid Engine commands)")
 	fs.BoolVar(&o.ShowVersion, "version", false, "print the version and exit")
@@ -213,6 +239,12 @@ func ParseOptions(args []string, getenv func(string) string) (Options, error) {
 	if !filepath.IsAbs(o.StageDir) {
 		return o, &UsageError{Msg: fmt.Sprintf("--stage-dir %q must be an absolute path, the same on every machine (default %s)", o.StageDir, DefaultStageDir)}
 	}
+	if o.CkptInterval > 0 && o.CkptInterval < MinCkptInterval {
+		return o, &UsageError{Msg: fmt.Sprintf("--ckptint %s is shorter than %s: a checkpoint suspends the job for most of a second; give 0 for checkpoints only on eviction, or %s or more", o.CkptInterval, MinCkptInterval, MinCkptInterval)}
+	}
+	if o.KeepGenerations < 1 {
+		return o, &UsageError{Msg: fmt.Sprintf("--keep-generations %d: keep at least 1 (the newest complete checkpoint)", o.KeepGenerations)}
+	}
 	if o.CkptDir == "" {
 		return o, &UsageError{Msg: "--ckpt-dir is empty; give a directory name or omit it for ./" + DefaultCkptDir}
 	}
@@ -247,6 +279,8 @@ func explainFlagError(err error) string {
 		name := "--" + strings.TrimLeft(strings.TrimPrefix(msg, "flag needs an argument: "), "-")
 		return fmt.Sprintf("option %s needs a value", name)
 	case strings.HasPrefix(msg, "invalid value "):
+		// "invalid value "x" for flag -ckptint: ...": options are --name.
+		msg = strings.Replace(msg, " for flag -", " for --", 1)
 		return strings.Replace(msg, "invalid value", "bad value", 1)
 	}
 	return msg

@@ -2,6 +2,8 @@ package shim
 
 import (
 	"bufio"
+	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -92,4 +94,43 @@ func fdOffset(pid, fd int) int64 {
 		}
 	}
 	return -1
+}
+
+// threadReport describes every thread of the process tree under root: its
+// command, state, the kernel function it waits in (wchan) and the system
+// call it is in, which is what tells a hang apart (a futex, a socket read).
+func threadReport(root int) []string {
+	var out []string
+	for _, pid := range proctree.Descendants(root) {
+		dir := "/proc/" + strconv.Itoa(pid)
+		tasks, _ := filepath.Glob(dir + "/task/*")
+		for _, t := range tasks {
+			stat, _ := os.ReadFile(t + "/stat")
+			state := "?"
+			if i := bytes.LastIndexByte(stat, ')'); i >= 0 && i+2 < len(stat) {
+				state = string(stat[i+2])
+			}
+			out = append(out, fmt.Sprintf("pid %d tid %s (%s) state %s wchan %s syscall %s",
+				pid, filepath.Base(t), procLine(t+"/comm"), state, procLine(t+"/wchan"), firstField(procLine(t+"/syscall"))))
+		}
+	}
+	return out
+}
+
+func procLine(path string) string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "?"
+	}
+	if s := strings.TrimSpace(string(data)); s != "" {
+		return s
+	}
+	return "-"
+}
+
+func firstField(s string) string {
+	if f := strings.Fields(s); len(f) > 0 {
+		return f[0]
+	}
+	return s
 }

@@ -11,8 +11,6 @@ package shim
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -152,13 +150,16 @@ type supervisor struct {
 	cwd     string
 	store   *ckptstore.Store
 	stage   string // DMTCP's checkpoint directory, at a stable path
-	key     string // names stage; kept in every manifest
+	key     string // stage's last element; kept in every manifest
 	engine  Engine
 	here    *platform.Info // this machine, collected once
 	job     Job
 	stdio   stdioFiles
 	excl    []string // paths never reported as the job's open files
 	chirped bool
+	// lastSize is the newest generation's size in bytes (0: none yet),
+	// the best guess at what the next checkpoint will need.
+	lastSize int64
 }
 
 // signals: trapped ones ask the job to leave; forwarded ones go to the
@@ -197,24 +198,18 @@ func (s *supervisor) run(ctx context.Context) (result, error) {
 	}
 	s.log.Printf("shim_dmtcp %s starting in %s: %s", Version, s.cwd, quoteArgv(append([]string{s.opts.Program}, s.opts.Args...)))
 
+	if err := closeInheritedFDs(); err != nil {
+		s.log.Printf("warning: cannot list the descriptors the shim inherited: %v", err)
+	}
 	if s.store, err = ckptstore.Open(s.opts.CkptDir); err != nil {
 		return result{}, exitcode.Errorf(exitcode.CheckpointDir, "%w", err)
 	}
 	defer s.store.Close()
-	gen, skipped, err := s.store.Latest()
+	gen, err := s.resumable()
 	if err != nil {
-		return result{}, exitcode.Errorf(exitcode.CheckpointDir, "read checkpoints: %w", err)
+		return result{}, err
 	}
-	for _, sk := range skipped {
-		s.log.Printf("skipping checkpoint %s", sk)
-	}
-	if err := s.store.Tidy(); err != nil {
-		return result{}, exitcode.Errorf(exitcode.CheckpointDir, "%w", err)
-	}
-	if gen != nil {
-		s.key = gen.Manifest.StageKey
-	}
-	if err := s.makeStage(); err != nil {
+	if err := s.makeStage(gen); err != nil {
 		return result{}, exitcode.Errorf(exitcode.CheckpointDir, "%w", err)
 	}
 	defer s.removeStage()
@@ -232,46 +227,6 @@ func (s *supervisor) run(ctx context.Context) (result, error) {
 	}
 	defer s.job.Close()
 	return s.supervise(ctx, sigc, trapped)
-}
-
-// makeStage creates the directory DMTCP writes checkpoints into: the same
-// absolute path wherever the job restarts (see DefaultStageDir), private,
-// and empty.
-func (s *supervisor) makeStage() error {
-	if s.key == "" {
-		b := make([]byte, 8)
-		if _, err := rand.Read(b); err != nil {
-			return fmt.Errorf("stage key: %w", err)
-		}
-		s.key = hex.EncodeToString(b)
-	}
-	parent := filepath.Join(s.opts.StageDir, fmt.Sprintf("dmtcp-condor-%d", os.Getuid()))
-	dir := filepath.Join(parent, s.key)
-	if err := os.RemoveAll(dir); err != nil {
-		return fmt.Errorf("clear staging directory: %w", err)
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create staging directory (--stage-dir): %w", err)
-	}
-	if err := os.Chmod(parent, 0o700); err != nil {
-		return fmt.Errorf("make staging directory private: %w", err)
-	}
-	real, err := filepath.EvalSymlinks(dir)
-	if err != nil {
-		return fmt.Errorf("staging directory: %w", err)
-	}
-	s.stage = real
-	return nil
-}
-
-func (s *supervisor) removeStage() {
-	if s.stage == "" {
-		return
-	}
-	if err := os.RemoveAll(s.stage); err != nil {
-		s.log.Printf("warning: remove staging directory: %v", err)
-	}
-	_ = os.Remove(filepath.Dir(s.stage)) // only if no other job uses it
 }
 
 // findEngine sets up the engine the options name.
@@ -421,6 +376,9 @@ func (s *supervisor) restart(ctx context.Context, gen *ckptstore.Generation) err
 	if s.job, err = s.engine.Restart(ctx, s.spec(), gen.ImagePaths()); err != nil {
 		return err
 	}
+	if err := s.awaitRestart(ctx); err != nil {
+		return err
+	}
 	s.log.Printf("restarted pid %d from %d image(s) in %s", s.job.PID(), len(gen.ImagePaths()), time.Since(start).Round(time.Millisecond))
 	return nil
 }
@@ -478,10 +436,8 @@ func (s *supervisor) supervise(ctx context.Context, sigc <-chan os.Signal, trapp
 					// Committed even when the job is not to stop: a
 					// job that DMTCP failed right after a complete
 					// checkpoint resumes from it.
-					if err := s.commit(ctx, done); err != nil {
-						return result{}, err
-					}
-					if stopAfter {
+					ckptErr = s.commit(ctx, done)
+					if ckptErr == nil && stopAfter {
 						s.job.Close()
 						return result{checkpointed: true}, nil
 					}
@@ -523,6 +479,15 @@ func (s *supervisor) supervise(ctx context.Context, sigc <-chan os.Signal, trapp
 		case <-tick:
 			tick = nil
 			if ckptc == nil {
+				if why := s.noRoom(); why != "" {
+					// DMTCP ends the job when it cannot write an
+					// image: a skipped checkpoint costs far less.
+					s.log.Printf("skipping this periodic checkpoint: %s; the job goes on, and so does the previous checkpoint; trying again in %s", why, s.opts.CkptInterval)
+					rearm()
+					continue
+				}
+			}
+			if ckptc == nil {
 				stopAfter = s.opts.ExitAfterCheckpoint
 				if stopAfter {
 					leave()
@@ -553,9 +518,13 @@ func (s *supervisor) supervise(ctx context.Context, sigc <-chan os.Signal, trapp
 			}
 			if err := s.commit(ctx, done); err != nil {
 				if stopAfter {
+					s.log.Printf("%v; stopping the job without it (the previous checkpoint, if any, is kept)", err)
 					_ = s.job.Stop(ctx)
+					return result{}, exitcode.Errorf(exitcode.CheckpointFailed, "%w", err)
 				}
-				return result{}, err
+				s.log.Printf("periodic %v; the job goes on, and so does the previous checkpoint; trying again in %s", err, s.opts.CkptInterval)
+				rearm()
+				continue
 			}
 			if stopAfter {
 				start := time.Now()
@@ -642,14 +611,29 @@ func (s *supervisor) commit(ctx context.Context, d checkpointDone) error {
 		OpenFiles: d.open,
 		Processes: d.ckpt.Processes,
 		StageKey:  s.key,
+		StageDir:  s.stage,
 	})
+	if gen == nil {
+		// Nothing of it is kept: free the staging space it took too, so
+		// the next attempt has room.
+		for _, rel := range d.ckpt.Files {
+			_ = os.RemoveAll(filepath.Join(s.stage, rel))
+		}
+		return fmt.Errorf("checkpoint could not be saved in %s: %w%s", s.store.Dir(), err, spaceHint(err, s.store.Dir()))
+	}
 	if err != nil {
-		return exitcode.Errorf(exitcode.CheckpointDir, "save checkpoint: %w", err)
+		s.log.Printf("warning: %v", err)
+	}
+	// Only now, with a newer generation complete and read back, may older
+	// ones go; failing to is no reason to lose this one.
+	if err := s.store.Prune(s.opts.KeepGenerations); err != nil {
+		s.log.Printf("warning: %v (they take disk space, but are never restarted from while a newer one is usable)", err)
 	}
 	var bytes int64
 	for _, f := range gen.Manifest.Files {
 		bytes += f.Size
 	}
+	s.lastSize = bytes
 	s.log.Printf("checkpoint generation %d complete: %d process(es), %d image(s), %.1f MB, %s",
 		gen.Manifest.Generation, d.ckpt.Processes, len(d.ckpt.Images), float64(bytes)/1e6, d.ckpt.Duration.Round(time.Millisecond))
 	if !d.stdio.Exact {
@@ -673,20 +657,33 @@ type checkpointExiter interface{ EndsToCheckpoint() bool }
 func (s *supervisor) ended(ckptErr error, stopAfter bool) (result, error) {
 	defer s.job.Close()
 	if ckptErr != nil {
-		if e, ok := s.job.(checkpointExiter); ok && e.EndsToCheckpoint() && stopAfter {
+		st := s.job.Status()
+		e, ok := s.job.(checkpointExiter)
+		selfEnding := ok && e.EndsToCheckpoint()
+		if stopAfter && (selfEnding || s.engineFailed(st)) {
+			// The job was to leave and its checkpoint failed: that is
+			// the failure, whatever it did to the job (DMTCP ends the
+			// job with its own failure code when it cannot write an
+			// image, a full disk say).
 			s.log.Printf("checkpoint failed: %v; the previous checkpoint, if any, is kept", ckptErr)
-			return result{}, exitcode.Errorf(exitcode.CheckpointFailed, "checkpoint failed: %w", ckptErr)
+			return result{}, exitcode.Errorf(exitcode.CheckpointFailed, "checkpoint did not complete: %w%s", ckptErr, spaceHint(ckptErr, s.stage))
 		}
 		s.log.Printf("checkpoint failed: %v", ckptErr)
 	}
 	return s.finished(s.job.Status())
 }
 
+// engineFailed reports whether the job ended with the engine's own failure
+// code (DMTCP_FAIL_RC) rather than by itself.
+func (s *supervisor) engineFailed(st engine.Status) bool {
+	return st.Exited() && (st.Code == exitcode.Launch || st.Code == exitcode.Restart)
+}
+
 // finished turns the job's own end into the shim's result.
 func (s *supervisor) finished(st engine.Status) (result, error) {
-	if st.Exited() && (st.Code == exitcode.Launch || st.Code == exitcode.Restart) {
+	if s.engineFailed(st) {
 		// DMTCP_FAIL_RC: DMTCP itself failed. Keep the checkpoints.
-		return result{}, exitcode.Errorf(st.Code, "DMTCP failed (exit code %d); its diagnostics are in %s", st.Code, s.log.where())
+		return result{}, exitcode.Errorf(st.Code, "DMTCP itself failed while running the job%s; its diagnostics are in %s", spaceHint(nil, s.stage), s.log.where())
 	}
 	if st.Exited() {
 		s.log.Printf("the job exited with code %d; removing its checkpoints", st.Code)

@@ -7,20 +7,33 @@
 // leaves a mix of two checkpoints that cannot be restarted. The engine
 // writes elsewhere, and once a checkpoint is complete the store hard-links
 // (or copies) its files into a new generation directory and writes the
-// generation's manifest last, atomically. Only then are older generations
-// deleted. A kill at any moment leaves at least one generation whose
-// manifest lists files that all exist with the recorded sizes.
+// generation's manifest last, then renames the generation into place. Only
+// then are generations older than the last few deleted. A kill at any
+// moment leaves at least one generation whose manifest lists files that all
+// exist with the recorded sizes.
+//
+// Disks and transfers damage files too. The manifest records each file's
+// size and CRC-32C, which Verify checks before a restart relies on the
+// generation: CRC-32C runs at memory speed on every x86-64 and arm64 CPU
+// (SSE4.2, ARMv8 CRC), so a 512 MiB image costs a fraction of a second, and
+// it catches the damage that happens (truncation, garbage, lost blocks); it
+// is no defence against someone who can write the manifest as well. A
+// generation that fails is never deleted: it is moved aside as bad-gen-N.
 //
 // Layout of a store directory (0700, files 0600):
 //
-//	lock              flock'ed by the running shim
-//	gen-00000007/     a generation: the images + manifest.json
+//	lock                    flock'ed by the running shim
+//	gen-00000007/           a generation: the images + manifest.json
+//	gen-00000008.partial/   a commit under way (or interrupted: never used)
+//	bad-gen-00000006/       a generation that failed verification, kept aside
 package ckptstore
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"os"
@@ -39,16 +52,28 @@ import (
 const FormatVersion = 1
 
 const (
-	manifestName = "manifest.json"
-	genPrefix    = "gen-"
-	lockName     = "lock"
+	manifestName  = "manifest.json"
+	genPrefix     = "gen-"
+	badPrefix     = "bad-gen-"
+	partialSuffix = ".partial"
+	lockName      = "lock"
 )
+
+// DefaultKeep is how many complete generations a commit leaves: the new one
+// and the one before it, so that a new generation found damaged at the next
+// start still has a complete predecessor to fall back on. It costs one more
+// checkpoint's worth of disk (and of transfer, where the scheduler carries
+// the directory).
+const DefaultKeep = 2
 
 // File is one file of a generation, relative to the generation directory.
 type File struct {
 	Name  string `json:"name"`
 	Size  int64  `json:"size"`
 	Image bool   `json:"image,omitempty"` // an image to hand to the restart
+	// CRC32C is the file's CRC-32C (Castagnoli), 8 hex digits; empty in
+	// manifests written before it was recorded.
+	CRC32C string `json:"crc32c,omitempty"`
 }
 
 // Stdio records the job's standard streams at the checkpoint moment, so a
@@ -83,6 +108,9 @@ type Manifest struct {
 	// StageKey names the engine's staging directory, which must have the
 	// same absolute path at every restart (see package shim).
 	StageKey string `json:"stage_key,omitempty"`
+	// StageDir is that directory's absolute path (empty in manifests
+	// written before it was recorded: the default parent, then StageKey).
+	StageDir string `json:"stage_dir,omitempty"`
 }
 
 // Images lists the generation's images, in manifest order.
@@ -183,33 +211,55 @@ type genDir struct {
 	name string
 }
 
-// generations lists the gen-N directories, newest first.
-func (s *Store) generations() ([]genDir, error) {
+// entries lists the store's gen-N directories (newest first) and the
+// highest number any generation, partial or set aside, has used: numbers
+// are never reused, so a bad-gen-N always names one generation.
+func (s *Store) entries() (gens []genDir, highest int, err error) {
 	entries, err := os.ReadDir(s.dir)
 	if errors.Is(err, fs.ErrNotExist) && s.lock == nil {
-		return nil, nil // Inspect of a directory not made yet
+		return nil, 0, nil // Inspect of a directory not made yet
 	}
 	if err != nil {
-		return nil, fmt.Errorf("list checkpoint directory: %w", err)
+		return nil, 0, fmt.Errorf("list checkpoint directory: %w", err)
 	}
-	var gens []genDir
 	for _, e := range entries {
-		if !e.IsDir() || !strings.HasPrefix(e.Name(), genPrefix) {
+		if !e.IsDir() {
 			continue
 		}
-		n, err := strconv.Atoi(strings.TrimPrefix(e.Name(), genPrefix))
+		name := e.Name()
+		num := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(name, badPrefix), genPrefix), partialSuffix)
+		if num == name {
+			continue
+		}
+		if _, err := strconv.Atoi(num); err != nil {
+			// bad-gen-N.2, a second one set aside under the same number
+			num, _, _ = strings.Cut(num, ".")
+		}
+		n, err := strconv.Atoi(num)
 		if err != nil || n <= 0 {
 			continue
 		}
-		gens = append(gens, genDir{n, e.Name()})
+		highest = max(highest, n)
+		if name == genName(n) {
+			gens = append(gens, genDir{n, name})
+		}
 	}
 	sort.Slice(gens, func(i, j int) bool { return gens[i].n > gens[j].n })
-	return gens, nil
+	return gens, highest, nil
 }
 
-// Latest returns the newest complete generation, or nil if there is none.
-// Generations that are not complete are skipped; why is returned in skipped
-// so the caller can log it.
+func genName(n int) string { return fmt.Sprintf("%s%08d", genPrefix, n) }
+
+// generations lists the gen-N directories, newest first.
+func (s *Store) generations() ([]genDir, error) {
+	gens, _, err := s.entries()
+	return gens, err
+}
+
+// Latest returns the newest generation whose manifest and files look
+// complete (names and sizes; the contents are not read), or nil if there is
+// none; why others were passed over is returned in skipped. It is for
+// watchers of a running shim (Inspect); a restart uses Usable.
 func (s *Store) Latest() (g *Generation, skipped []string, err error) {
 	gens, err := s.generations()
 	if err != nil {
@@ -226,15 +276,124 @@ func (s *Store) Latest() (g *Generation, skipped []string, err error) {
 	return nil, skipped, nil
 }
 
-// errIncomplete marks a generation whose manifest was never written: a
-// commit that was interrupted.
-var errIncomplete = errors.New("incomplete (no manifest: the commit was interrupted)")
+// SetAside lists the generations set aside as damaged (bad-gen-N).
+func (s *Store) SetAside() []string {
+	m, _ := filepath.Glob(filepath.Join(s.dir, badPrefix+"*"))
+	return m
+}
+
+// StageParent is the default parent of a user's staging directories (the
+// engine's own checkpoint directory, see Manifest.StageDir) under stageDir:
+// one per user, so that jobs of different users never share one.
+func StageParent(stageDir string, uid int) string {
+	return filepath.Join(stageDir, fmt.Sprintf("dmtcp-condor-%d", uid))
+}
+
+// Damaged is a generation that failed verification and was moved aside.
+type Damaged struct {
+	Generation int
+	Aside      string // the directory it now is, bad-gen-N
+	Reason     string
+}
+
+func (d Damaged) String() string {
+	return fmt.Sprintf("generation %d is damaged (%s); kept aside as %s", d.Generation, d.Reason, d.Aside)
+}
+
+// Usable returns the newest generation that Verify proves intact, moving
+// each newer one that fails aside (bad-gen-N; nothing is deleted) and
+// saying so in damaged. A nil generation with damaged non-empty means
+// checkpoints existed but none can be used. It needs the lock (Open).
+func (s *Store) Usable() (g *Generation, damaged []Damaged, err error) {
+	if s.lock == nil {
+		return nil, nil, errors.New("checkpoint store opened read-only")
+	}
+	gens, err := s.generations()
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, gd := range gens {
+		gen, err := s.load(gd)
+		if err == nil {
+			err = gen.Verify()
+		}
+		if err == nil {
+			return gen, damaged, nil
+		}
+		aside, merr := s.setAside(gd)
+		if merr != nil {
+			return nil, damaged, fmt.Errorf("generation %d is damaged (%v) and cannot be moved aside: %w", gd.n, err, merr)
+		}
+		damaged = append(damaged, Damaged{Generation: gd.n, Aside: aside, Reason: err.Error()})
+	}
+	return nil, damaged, nil
+}
+
+// setAside renames a damaged generation to bad-gen-N (bad-gen-N.2, ... if
+// that is taken), so that it is never restarted from nor deleted.
+func (s *Store) setAside(gd genDir) (string, error) {
+	base := badPrefix + strings.TrimPrefix(gd.name, genPrefix)
+	name := base
+	for i := 2; ; i++ {
+		if _, err := os.Lstat(filepath.Join(s.dir, name)); errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		name = fmt.Sprintf("%s.%d", base, i)
+	}
+	if err := os.Rename(filepath.Join(s.dir, gd.name), filepath.Join(s.dir, name)); err != nil {
+		return "", err
+	}
+	return name, syncDir(s.dir)
+}
+
+// Verify proves a generation's files are what its manifest recorded: each
+// file's size and, where recorded, its CRC-32C.
+func (g *Generation) Verify() error {
+	for _, f := range g.Manifest.Files {
+		if f.CRC32C == "" {
+			continue // an older manifest: load checked the size
+		}
+		sum, size, err := fileCRC(filepath.Join(g.Dir, f.Name))
+		if err != nil {
+			return fmt.Errorf("read %s: %w", f.Name, err)
+		}
+		if size != f.Size {
+			return fmt.Errorf("file %s has %d bytes, manifest says %d", f.Name, size, f.Size)
+		}
+		if sum != f.CRC32C {
+			return fmt.Errorf("file %s is damaged: its CRC-32C is %s, manifest says %s", f.Name, sum, f.CRC32C)
+		}
+	}
+	return nil
+}
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// fileCRC reads a file through once: its CRC-32C and size.
+func fileCRC(path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := crc32.New(castagnoli)
+	n, err := io.CopyBuffer(h, f, make([]byte, 1<<20))
+	if err != nil {
+		return "", 0, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// errNoManifest marks a gen-N directory without a manifest. A commit
+// renames a generation into place only after its manifest is durable, so
+// this is damage, not an interrupted commit.
+var errNoManifest = errors.New("its manifest.json is missing")
 
 func (s *Store) load(gd genDir) (*Generation, error) {
 	dir := filepath.Join(s.dir, gd.name)
 	data, err := os.ReadFile(filepath.Join(dir, manifestName))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, errIncomplete
+		return nil, errNoManifest
 	}
 	if err != nil {
 		return nil, err
@@ -274,24 +433,32 @@ func localName(name string) bool {
 // Commit turns the checkpoint the engine wrote into src into the newest
 // generation. names are paths relative to src: images, and any directory
 // of files that travels with them; images marks which of them the restart
-// takes. m's Files and Generation are filled in here. After the manifest is
-// durable, older generations are deleted and the committed files are
-// removed from src, so the engine's next checkpoint writes new files and
-// cannot touch this generation.
-func (s *Store) Commit(src string, names []string, images map[string]bool, m Manifest) (*Generation, error) {
-	gens, err := s.generations()
+// takes. m's Files and Generation are filled in here.
+//
+// The generation is built as gen-N.partial (files linked or copied,
+// synced, checksummed, manifest last) and renamed to gen-N only once it
+// reads back complete. On an error nothing of it is left and the older
+// generations are untouched. A nil error means the generation is durable.
+// Then the committed files are removed from src, so the engine's next
+// checkpoint writes new files and cannot touch this generation: a failure
+// there returns the generation with ErrClear. Older generations are left
+// to Prune.
+func (s *Store) Commit(src string, names []string, images map[string]bool, m Manifest) (g *Generation, err error) {
+	_, highest, err := s.entries()
 	if err != nil {
 		return nil, err
 	}
-	n := 1
-	if len(gens) > 0 {
-		n = gens[0].n + 1
-	}
-	name := fmt.Sprintf("%s%08d", genPrefix, n)
-	dir := filepath.Join(s.dir, name)
+	n := highest + 1
+	final := filepath.Join(s.dir, genName(n))
+	dir := final + partialSuffix
 	if err := os.Mkdir(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create generation %s: %w", name, err)
+		return nil, fmt.Errorf("create generation %d: %w", n, err)
 	}
+	defer func() {
+		if err != nil {
+			_ = os.RemoveAll(dir)
+		}
+	}()
 	m.Format, m.Generation, m.Files = FormatVersion, n, nil
 	if m.Created.IsZero() {
 		m.Created = time.Now().UTC()
@@ -322,27 +489,61 @@ func (s *Store) Commit(src string, names []string, images map[string]bool, m Man
 	if err := syncDir(dir); err != nil {
 		return nil, err
 	}
+	if err := os.Rename(dir, final); err != nil {
+		return nil, fmt.Errorf("complete generation %d: %w", n, err)
+	}
+	dir = final
 	if err := syncDir(s.dir); err != nil {
 		return nil, err
 	}
-	g := &Generation{Dir: dir, Manifest: m}
-	// The new generation is durable: everything older may go.
-	for _, old := range gens {
-		if err := os.RemoveAll(filepath.Join(s.dir, old.name)); err != nil {
-			return g, fmt.Errorf("remove superseded %s: %w", old.name, err)
-		}
+	// Read back what a restart would read before anything older may go.
+	if g, err = s.load(genDir{n, genName(n)}); err != nil {
+		return nil, fmt.Errorf("generation %d does not read back: %w", n, err)
 	}
 	for _, rel := range names {
 		if err := os.RemoveAll(filepath.Join(src, rel)); err != nil {
-			return g, fmt.Errorf("clear %s: %w", src, err)
+			return g, fmt.Errorf("%w: %v", ErrClear, err)
 		}
 	}
 	return g, nil
 }
 
+// ErrClear means a generation was committed, but the engine's copy of its
+// files could not be removed from the engine's directory.
+var ErrClear = errors.New("generation committed; clearing the engine's directory failed")
+
+// Prune deletes complete generations beyond the newest keep (at least 1).
+// It is called only after a newer generation is committed, so a generation
+// is never deleted before a newer complete one exists.
+func (s *Store) Prune(keep int) error {
+	gens, err := s.generations()
+	if err != nil {
+		return err
+	}
+	keep = max(keep, 1)
+	var errs []error
+	kept := 0
+	for _, gd := range gens {
+		if kept < keep {
+			if _, err := s.load(gd); err == nil {
+				kept++
+				continue
+			}
+			// Not complete: it is no reason to delete a good one. The
+			// next start sets it aside.
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(s.dir, gd.name)); err != nil {
+			errs = append(errs, fmt.Errorf("remove superseded %s: %w", gd.name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // linkTree hard-links src (a file, or a directory of files) to dstRoot/rel,
-// falling back to a copy where the file system has no hard links, and syncs
-// each file so that the manifest never outlives the data it describes.
+// falling back to a copy where the file system has no hard links (or src is
+// on another one), and syncs and checksums each file so that the manifest
+// never outlives the data it describes.
 func linkTree(src, dstRoot, rel string) ([]File, error) {
 	var files []File
 	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
@@ -361,35 +562,34 @@ func linkTree(src, dstRoot, rel string) ([]File, error) {
 					return err
 				}
 			}
-			size, err := syncFile(dst)
+			if err := syncFile(dst); err != nil {
+				return err
+			}
+			sum, size, err := fileCRC(dst)
 			if err != nil {
 				return err
 			}
-			files = append(files, File{Name: name, Size: size})
+			files = append(files, File{Name: name, Size: size, CRC32C: sum})
 		}
 		return nil // symlinks and the like do not travel
 	})
 	return files, err
 }
 
-// syncFile makes a file private and durable and returns its size.
-func syncFile(path string) (int64, error) {
+// syncFile makes a file private and durable.
+func syncFile(path string) error {
 	f, err := os.OpenFile(path, os.O_RDONLY, 0)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer f.Close()
 	if err := f.Chmod(0o600); err != nil {
-		return 0, err
+		return err
 	}
 	if err := f.Sync(); err != nil {
-		return 0, fmt.Errorf("sync %s: %w", path, err)
+		return fmt.Errorf("sync %s: %w", path, err)
 	}
-	st, err := f.Stat()
-	if err != nil {
-		return 0, err
-	}
-	return st.Size(), nil
+	return nil
 }
 
 func writeFileSync(path string, data []byte) error {
@@ -424,20 +624,17 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// Tidy removes what an interrupted run left behind and can never become
-// complete: generations without a manifest. Complete generations are kept,
-// even ones older than the newest: only Commit deletes those.
+// Tidy removes what an interrupted commit left behind, which never became
+// a generation: gen-N.partial directories. Generations, complete or
+// damaged, are never touched here.
 func (s *Store) Tidy() error {
-	gens, err := s.generations()
+	partial, err := filepath.Glob(filepath.Join(s.dir, genPrefix+"*"+partialSuffix))
 	if err != nil {
 		return err
 	}
-	for _, gd := range gens {
-		_, err := os.Stat(filepath.Join(s.dir, gd.name, manifestName))
-		if errors.Is(err, fs.ErrNotExist) {
-			if err := os.RemoveAll(filepath.Join(s.dir, gd.name)); err != nil {
-				return fmt.Errorf("remove incomplete %s: %w", gd.name, err)
-			}
+	for _, p := range partial {
+		if err := os.RemoveAll(p); err != nil {
+			return fmt.Errorf("remove interrupted commit %s: %w", filepath.Base(p), err)
 		}
 	}
 	return nil
@@ -445,13 +642,24 @@ func (s *Store) Tidy() error {
 
 // Remove deletes every checkpoint once the job has finished for good: they
 // can no longer be used, and HTCondor would transfer them back to the
-// submit directory. The directory itself stays, empty: a submit file's
-// transfer_output_files names it, and HTCondor holds a job whose listed
-// output is missing.
+// submit directory. Generations set aside as damaged stay, for whoever
+// wants to know what happened; the directory itself stays too: a submit
+// file's transfer_output_files names it, and HTCondor holds a job whose
+// listed output is missing.
 func (s *Store) Remove() error {
 	s.Close()
-	if err := os.RemoveAll(s.dir); err != nil {
+	entries, err := os.ReadDir(s.dir)
+	if err != nil {
 		return err
 	}
-	return os.Mkdir(s.dir, 0o700)
+	var errs []error
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), badPrefix) {
+			continue
+		}
+		if err := os.RemoveAll(filepath.Join(s.dir, e.Name())); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -2,8 +2,10 @@ package ckptstore
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -84,79 +86,172 @@ func TestCommitThenLatest(t *testing.T) {
 		return nil
 	})
 
+	// Commit deletes nothing; Prune keeps the newest N complete ones.
 	g2 := commit(t, s, src, "ckpt_a.dmtcp")
+	if err := s.Prune(DefaultKeep); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(g1.Dir); err != nil {
+		t.Errorf("generation 1 went although 2 generations are kept: %v", err)
+	}
+	g3 := commit(t, s, src, "ckpt_a.dmtcp")
+	if err := s.Prune(DefaultKeep); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := os.Stat(g1.Dir); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("generation 1 survived a complete generation 2: %v", err)
+		t.Errorf("generation 1 survived generations 2 and 3 with 2 kept: %v", err)
 	}
-	if got, _, _ := s.Latest(); got.Manifest.Generation != 2 || got.Dir != g2.Dir {
-		t.Errorf("latest is %d, want 2", got.Manifest.Generation)
+	if _, err := os.Stat(g2.Dir); err != nil {
+		t.Errorf("generation 2, the one before the newest, went: %v", err)
 	}
-}
-
-// A kill at any point of a commit leaves the previous generation usable.
-func TestInterruptedCommitKeepsPrevious(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		break_ func(t *testing.T, dir string) // damages generation 2
-		why    string
-	}{
-		{"no manifest yet", func(t *testing.T, dir string) { os.Remove(filepath.Join(dir, "manifest.json")) }, "incomplete"},
-		{"image cut short", func(t *testing.T, dir string) { os.WriteFile(filepath.Join(dir, "ckpt_a.dmtcp"), []byte("x"), 0o600) }, "manifest says"},
-		{"image missing", func(t *testing.T, dir string) { os.Remove(filepath.Join(dir, "ckpt_a.dmtcp")) }, "missing"},
-		{"manifest garbled", func(t *testing.T, dir string) { os.WriteFile(filepath.Join(dir, "manifest.json"), []byte("{"), 0o600) }, "unreadable"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			s, src := open(t)
-			g1 := commit(t, s, src, "ckpt_a.dmtcp")
-			// Generation 2 as a kill would leave it: generation 1 is only
-			// removed after 2 is complete, so put a copy of 1 back.
-			keep := filepath.Join(t.TempDir(), "g1")
-			if err := copyDir(g1.Dir, keep); err != nil {
-				t.Fatal(err)
-			}
-			g2 := commit(t, s, src, "ckpt_a.dmtcp")
-			if err := os.Rename(keep, g1.Dir); err != nil {
-				t.Fatal(err)
-			}
-			tc.break_(t, g2.Dir)
-			got, skipped, err := s.Latest()
-			if err != nil || got == nil {
-				t.Fatalf("Latest: %v, %v", got, err)
-			}
-			if got.Manifest.Generation != 1 {
-				t.Errorf("resumed from generation %d, want the complete 1", got.Manifest.Generation)
-			}
-			if len(skipped) != 1 || !strings.Contains(skipped[0], tc.why) {
-				t.Errorf("skipped %q, want a reason with %q", skipped, tc.why)
-			}
-			if err := s.Tidy(); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := os.Stat(g1.Dir); err != nil {
-				t.Errorf("Tidy removed the complete generation: %v", err)
-			}
-		})
+	if err := s.Prune(1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(g2.Dir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("generation 2 survived Prune(1): %v", err)
+	}
+	if got, _, _ := s.Latest(); got.Manifest.Generation != 3 || got.Dir != g3.Dir {
+		t.Errorf("latest is %d, want 3", got.Manifest.Generation)
+	}
+	for _, f := range g3.Manifest.Files {
+		if len(f.CRC32C) != 8 {
+			t.Errorf("%s: CRC-32C %q, want 8 hex digits", f.Name, f.CRC32C)
+		}
 	}
 }
 
-func TestTidyRemovesOnlyIncomplete(t *testing.T) {
+// damages are what disks, transfers and people do to a generation.
+var damages = []struct {
+	name   string
+	damage func(t *testing.T, dir string)
+	why    string
+}{
+	{"manifest garbled", func(t *testing.T, dir string) { write(t, filepath.Join(dir, "manifest.json"), "\x00garbage{") }, "manifest unreadable"},
+	{"manifest missing", func(t *testing.T, dir string) { os.Remove(filepath.Join(dir, "manifest.json")) }, "manifest.json is missing"},
+	{"image truncated", func(t *testing.T, dir string) { os.Truncate(filepath.Join(dir, "ckpt_a.dmtcp"), 3) }, "manifest says"},
+	{"image missing", func(t *testing.T, dir string) { os.Remove(filepath.Join(dir, "ckpt_a.dmtcp")) }, "missing"},
+	{"image bytes changed", func(t *testing.T, dir string) {
+		p := filepath.Join(dir, "ckpt_a.dmtcp")
+		data, _ := os.ReadFile(p)
+		data[0] ^= 0xff
+		write(t, p, string(data))
+	}, "CRC-32C"},
+	{"saved copy changed", func(t *testing.T, dir string) {
+		write(t, filepath.Join(dir, "ckpt_a_files", "copy.txt"), "SAVED COPY")
+	}, "ckpt_a_files/copy.txt is damaged"},
+}
+
+func write(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A damaged newest generation is set aside and the one before it used; a
+// lone damaged one is set aside and nothing is used. Nothing is deleted.
+func TestDamagedGenerationIsSetAside(t *testing.T) {
+	for _, d := range damages {
+		for _, gens := range []int{1, 2} {
+			t.Run(fmt.Sprintf("%s/%d generation(s)", d.name, gens), func(t *testing.T) {
+				s, src := open(t)
+				var g *Generation
+				for i := 0; i < gens; i++ {
+					g = commit(t, s, src, "ckpt_a.dmtcp")
+				}
+				d.damage(t, g.Dir)
+				before := tree(t, s.Dir())
+				got, damaged, err := s.Usable()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(damaged) != 1 || damaged[0].Generation != gens || !strings.Contains(damaged[0].Reason, d.why) {
+					t.Fatalf("damaged %+v, want generation %d with a reason containing %q", damaged, gens, d.why)
+				}
+				aside := fmt.Sprintf("bad-gen-%08d", gens)
+				if damaged[0].Aside != aside {
+					t.Errorf("set aside as %s, want %s", damaged[0].Aside, aside)
+				}
+				if gens == 1 && got != nil {
+					t.Errorf("Usable returned generation %d from a store whose only one is damaged", got.Manifest.Generation)
+				}
+				if gens == 2 && (got == nil || got.Manifest.Generation != 1) {
+					t.Errorf("Usable returned %v, want the intact generation 1", got)
+				}
+				// The same files, one generation renamed.
+				after := tree(t, s.Dir())
+				renamed := strings.Split(strings.ReplaceAll(before, fmt.Sprintf("gen-%08d", gens), aside), " ")
+				sort.Strings(renamed)
+				want := strings.Join(renamed, " ")
+				if after != want {
+					t.Errorf("files changed:\nbefore (renamed) %s\nafter %s", want, after)
+				}
+				if err := s.Tidy(); err != nil {
+					t.Fatal(err)
+				}
+				if err := s.Remove(); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := os.Stat(filepath.Join(s.Dir(), aside)); err != nil {
+					t.Errorf("Remove deleted the generation set aside: %v", err)
+				}
+			})
+		}
+	}
+}
+
+// tree lists the files under dir with their contents' sizes.
+func tree(t *testing.T, dir string) string {
+	var out []string
+	filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() && info.Name() != "lock" {
+			rel, _ := filepath.Rel(dir, p)
+			out = append(out, fmt.Sprintf("%s:%d", rel, info.Size()))
+		}
+		return nil
+	})
+	sort.Strings(out)
+	return strings.Join(out, " ")
+}
+
+// An interrupted commit leaves gen-N.partial, which Tidy removes without
+// touching a generation; its number is never reused.
+func TestInterruptedCommit(t *testing.T) {
 	s, src := open(t)
 	g1 := commit(t, s, src, "ckpt_a.dmtcp")
-	partial := filepath.Join(s.Dir(), "gen-00000002")
+	partial := filepath.Join(s.Dir(), "gen-00000002.partial")
 	os.Mkdir(partial, 0o700)
-	os.WriteFile(filepath.Join(partial, "ckpt_a.dmtcp"), []byte("half"), 0o600)
+	write(t, filepath.Join(partial, "ckpt_a.dmtcp"), "half")
+	if got, _, _ := s.Latest(); got == nil || got.Manifest.Generation != 1 {
+		t.Fatalf("Latest %v, want generation 1", got)
+	}
 	if err := s.Tidy(); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(partial); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("incomplete generation kept: %v", err)
+		t.Errorf("interrupted commit kept: %v", err)
 	}
 	if _, err := os.Stat(g1.Dir); err != nil {
 		t.Errorf("complete generation removed: %v", err)
 	}
-	// The next commit does not reuse a number a partial generation had.
-	if g := commit(t, s, src, "ckpt_a.dmtcp"); g.Manifest.Generation != 2 {
-		t.Errorf("next generation %d, want 2", g.Manifest.Generation)
+	os.Mkdir(filepath.Join(s.Dir(), "bad-gen-00000004.2"), 0o700)
+	if g := commit(t, s, src, "ckpt_a.dmtcp"); g.Manifest.Generation != 5 {
+		t.Errorf("next generation %d, want 5 (after the one set aside)", g.Manifest.Generation)
+	}
+}
+
+// A commit that fails leaves nothing of itself and every generation as it
+// was.
+func TestFailedCommitLeavesNothing(t *testing.T) {
+	s, src := open(t)
+	commit(t, s, src, "ckpt_a.dmtcp")
+	before := tree(t, s.Dir())
+	writeCheckpoint(t, src, map[string]string{"ckpt_b.dmtcp": "image"})
+	if _, err := s.Commit(src, []string{"ckpt_b.dmtcp", "no-such-file"}, map[string]bool{"ckpt_b.dmtcp": true}, Manifest{}); err == nil {
+		t.Fatal("Commit of a missing file succeeded")
+	}
+	if after := tree(t, s.Dir()); after != before {
+		t.Errorf("a failed commit changed the store:\nbefore %s\nafter  %s", before, after)
 	}
 }
 

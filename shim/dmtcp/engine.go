@@ -390,6 +390,11 @@ func (j *Job) result(res engine.Checkpoint, images []string, start time.Time) en
 	return res
 }
 
+// WaitRestarted returns once a restarted job is running again: DMTCP's
+// coordinator reports RUNNING only when every restored process has passed
+// the restart barriers.
+func (j *Job) WaitRestarted(ctx context.Context) error { return j.waitRunning(ctx) }
+
 // waitRunning waits until the coordinator has the job and is not in a
 // checkpoint.
 func (j *Job) waitRunning(ctx context.Context) error {

@@ -4,7 +4,7 @@
 // can act on.
 //
 // A job that ends by itself passes its own code through (or its own death
-// signal), so the shim's own codes sit in a block, 240-249, that programs
+// signal), so the shim's own codes sit in a block, 240-251, that programs
 // rarely use and that avoids DMTCP's 99 and Grid Engine's 99 and 100. A
 // submit file holds the job on these codes instead of rerunning it:
 // rerunning cannot fix a missing DMTCP or an incompatible checkpoint.
@@ -45,6 +45,13 @@ const (
 	CheckpointDir = 248
 	// Internal: a bug or an unexpected operating-system failure.
 	Internal = 249
+	// NoUsableCheckpoint: checkpoints exist but every generation failed
+	// verification (each is kept aside as bad-gen-N). The job is not
+	// started over unless the user asks for it (--fresh-start).
+	NoUsableCheckpoint = 250
+	// RestartTimeout: a restarted job was not running within
+	// --restart-timeout (DMTCP hung); it was killed, the checkpoint kept.
+	RestartTimeout = 251
 )
 
 // Codes lists the infrastructure-failure codes with a one-line reason each,
@@ -63,6 +70,8 @@ var Codes = []struct {
 	{CheckpointFailed, "checkpoint did not complete"},
 	{CheckpointDir, "checkpoint directory unusable"},
 	{Internal, "internal error in shim_dmtcp"},
+	{NoUsableCheckpoint, "every saved checkpoint is damaged (kept aside as bad-gen-N in the checkpoint directory); repair it, or allow a fresh start"},
+	{RestartTimeout, "restart from checkpoint hung (not running within --restart-timeout)"},
 }
 
 // IsShimCode reports whether code is one of the shim's own failure codes.

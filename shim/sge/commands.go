@@ -267,11 +267,21 @@ func stageOf(store string) string {
 	if err != nil || gen == nil || !isHex(gen.Manifest.StageKey) {
 		return ""
 	}
+	if dir := gen.Manifest.StageDir; dir != "" {
+		// Only a path the shim itself makes: its user's parent (or a
+		// private one beside it) and the key.
+		parent := filepath.Base(filepath.Dir(dir))
+		own := filepath.Base(ckptstore.StageParent("/", os.Getuid()))
+		if filepath.Base(dir) != gen.Manifest.StageKey || (parent != own && !strings.HasPrefix(parent, own+"-")) {
+			return ""
+		}
+		return dir
+	}
 	stage := os.Getenv("SHIM_DMTCP_STAGE_DIR")
 	if stage == "" {
 		stage = "/tmp"
 	}
-	return filepath.Join(stage, fmt.Sprintf("dmtcp-condor-%d", os.Getuid()), gen.Manifest.StageKey)
+	return filepath.Join(ckptstore.StageParent(stage, os.Getuid()), gen.Manifest.StageKey)
 }
 
 // isHex guards the stage key, read from a file, before it becomes part of a

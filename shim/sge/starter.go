@@ -145,7 +145,7 @@ func starter(e jobEnv, log *log, args []string, runShim func([]string) int) int 
 	code := runShim(argv)
 	if exitcode.IsShimCode(code) {
 		tailLog(filepath.Join(e.Dir(), shimLog), os.Stderr, 60)
-		if gen, _ := latest(filepath.Join(e.Dir(), storeName)); gen > 0 && resumable[code] {
+		if gen, _ := latest(filepath.Join(e.Dir(), storeName)); gen > 0 && resumable[code] || code == exitcode.NoUsableCheckpoint {
 			// Ending normally would lose the job: Grid Engine holds a job
 			// that exits 100 in error state, with its checkpoint kept.
 			log.Errorf("shim_dmtcp failed with exit code %d and checkpoint generation %d is kept; the job is put in error state (exit 100): fix the cause, then qmod -cj %s to resume it, or qdel it", code, gen, e.JobID)
@@ -160,6 +160,7 @@ func starter(e jobEnv, log *log, args []string, runShim func([]string) int) int 
 var resumable = map[int]bool{
 	exitcode.DMTCPNotFound: true, exitcode.Coordinator: true, exitcode.Restart: true,
 	exitcode.Incompatible: true, exitcode.MissingFiles: true, exitcode.CheckpointDir: true,
+	exitcode.RestartTimeout: true,
 }
 
 // prepare makes the job's checkpoint directory ready for this run and
@@ -277,12 +278,11 @@ func latest(store string) (gen int, uncertain bool) {
 	if g != nil {
 		gen = g.Manifest.Generation
 	}
-	for _, sk := range skipped {
-		// An interrupted commit never becomes usable; anything else
-		// (a manifest unreadable, or of a newer shim) might be.
-		if gen == 0 && !strings.Contains(sk, "incomplete") {
-			uncertain = true
-		}
+	// A generation that did not read back (a manifest unreadable, or of a
+	// newer shim), or one the shim set aside as damaged, may still be
+	// worth something to its owner.
+	if gen == 0 && (len(skipped) > 0 || len(s.SetAside()) > 0) {
+		uncertain = true
 	}
 	return gen, uncertain
 }

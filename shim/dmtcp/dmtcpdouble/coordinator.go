@@ -515,9 +515,11 @@ func (c *coordinator) checkpointBody() {
 		dir := p.w.ckptDir
 		name := filepath.Join(dir, fmt.Sprintf("ckpt_%s_%s-%d-%s.dmtcp", v.prog, hostID(), v.virt, v.stamp))
 		if err := writeImage(name+".temp", img); err != nil {
+			// DMTCP asserts that the write succeeded: the process dies
+			// with DMTCP_FAIL_RC and takes the computation with it.
 			c.note("cannot write image %s: %v", name, err)
-			for _, t := range temps {
-				os.Remove(t)
+			for _, p := range peers {
+				markExit(c.dir, p.pid, p.w.failRC)
 			}
 			return
 		}

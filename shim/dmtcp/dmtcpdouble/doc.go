@@ -33,7 +33,13 @@
 //     directory (paths under the launch directory move with it), gets its
 //     stdio from its own fds 0-2, and fails with DMTCP's JASSERT "File not
 //     found" message and DMTCP_FAIL_RC when a file the job had open outside
-//     that directory is missing.
+//     that directory is missing;
+//   - an image that cannot be written (a full disk) ends every process of
+//     the job with DMTCP_FAIL_RC, as DMTCP's failed write assertion does,
+//     and leaves only the .temp files;
+//   - DMTCP_DOUBLE_RESTART_HANG=1 makes dmtcp_restart hang before it
+//     joins its coordinator, as DMTCP 4.2.0's restarts sometimes do in a
+//     futex.
 //
 // What a test double cannot do is save a process's memory. Programs
 // checkpointed by it cooperate: they handle SIGUSR2 (DMTCP's own

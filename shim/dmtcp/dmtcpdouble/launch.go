@@ -329,6 +329,11 @@ func restartMain(args []string) int {
 		}
 		imgs = append(imgs, img)
 	}
+	if os.Getenv("DMTCP_DOUBLE_RESTART_HANG") != "" {
+		for {
+			time.Sleep(time.Hour)
+		}
+	}
 	cwd, _ := os.Getwd()
 	for _, img := range imgs {
 		for _, f := range img.OpenFiles {
