@@ -415,3 +415,36 @@ func TestStageParentNotOurs(t *testing.T) {
 		}
 	})
 }
+
+// TestPruneFailureStillExits85: a vacate whose new generation is complete
+// exits with the checkpoint exit code even when an older generation cannot
+// be deleted (here a mount point inside it makes the removal fail).
+func TestPruneFailureStillExits85(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("skipped: making a generation undeletable needs a mount (root; CI runs as root)")
+	}
+	dir := t.TempDir()
+	jobs[0].setup(t, dir)
+	checkpointOnce(t, double, dir)
+	checkpointOnce(t, double, dir)
+	first := filepath.Join(dir, "dmtcp_checkpoints", "gen-00000001")
+	busy := filepath.Join(first, "busy")
+	os.Mkdir(busy, 0o700)
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", busy).CombinedOutput(); err != nil {
+		t.Skipf("skipped: mount: %v %s", err, out)
+	}
+	defer exec.Command("umount", "-l", busy).Run()
+	r := startShim(t, double, dir, nil, []string{"./counter", "300", "10", "0"})
+	before := lines(filepath.Join(dir, "job.out"))
+	waitFor(t, "output", time.Minute, func() bool { return lines(filepath.Join(dir, "job.out")) > before+5 })
+	r.cmd.Process.Signal(syscall.SIGTERM)
+	if code := r.wait(t, time.Minute); code != 85 {
+		t.Fatalf("exit %d, want 85: the new generation was complete; log:\n%s", code, r.log())
+	}
+	if !fileContains(filepath.Join(dir, "shim.log"), "warning: remove superseded gen-00000001") {
+		t.Errorf("the failed removal is not logged; log:\n%s", r.log())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "dmtcp_checkpoints", "gen-00000003", "manifest.json")); err != nil {
+		t.Errorf("generation 3: %v", err)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/dmtcp-condor/dmtcp-condor/shim"
+	"github.com/dmtcp-condor/dmtcp-condor/shim/exitcode"
 )
 
 // TestShimAcceptsRenderedArguments ties the generator to the shim: the
@@ -46,5 +47,22 @@ func TestShimAcceptsRenderedArguments(t *testing.T) {
 				t.Errorf("engine %q", o.Engine)
 			}
 		})
+	}
+}
+
+// TestHoldCodesAreTheShims ties ShimExitCodes, which the generated
+// on_exit_hold holds on, to the shim's own table: the same codes, in the
+// same order, with no gap (on_exit_hold holds a range).
+func TestHoldCodesAreTheShims(t *testing.T) {
+	if len(ShimExitCodes) != len(exitcode.Codes) {
+		t.Fatalf("submitgen knows %d shim exit codes, the shim has %d", len(ShimExitCodes), len(exitcode.Codes))
+	}
+	for i, c := range exitcode.Codes {
+		if ShimExitCodes[i].Code != c.Code {
+			t.Errorf("ShimExitCodes[%d] is %d, the shim's is %d (%s)", i, ShimExitCodes[i].Code, c.Code, c.Reason)
+		}
+		if c.Code != firstShimFailure+i {
+			t.Errorf("shim exit code %d leaves a gap in the range on_exit_hold holds", c.Code)
+		}
 	}
 }

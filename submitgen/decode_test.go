@@ -34,7 +34,7 @@ func TestBadDescriptions(t *testing.T) {
 		{"zero interval self", base + "checkpoint:\n  mode: self\n  interval: 0\n", 6, "checkpoint.interval", "set an interval such as 30m, or use mode: evict"},
 		{"bad mode", base + "checkpoint:\n  mode: sometimes\n", 5, "checkpoint.mode", `unknown checkpoint mode "sometimes"; use evict, self or both`},
 		{"bad signal", base + "checkpoint:\n  signal: SIGKILL\n", 5, "checkpoint.signal", "use one of SIGHUP, SIGINT"},
-		{"shim exit code", base + "checkpoint:\n  exit_code: 241\n", 5, "checkpoint.exit_code", "use a code from 1 to 239 or 250 to 255"},
+		{"shim exit code", base + "checkpoint:\n  exit_code: 241\n", 5, "checkpoint.exit_code", "use a code from 1 to 239 or 252 to 255"},
 		{"bad size", base + "resources:\n  memory: lots\n", 5, "resources.memory", "write a positive number of MiB like 2048 or a size like 2GB"},
 		{"missing program", "dmtcp:\n  prefix: /opt/dmtcp\n", 0, "program", "is missing; add a line like: program: ./myprogram"},
 		{"literal $(DOLLAR)", base + "arguments: [\"cost $(DOLLAR)5\"]\n", 4, "arguments[0]", "condor_submit always turns into $"},

@@ -38,6 +38,7 @@ type Checkpoint struct {
 	ExitCode   int       `yaml:"exit_code,omitempty" desc:"Exit code meaning 'checkpointed, run me again' for self-checkpointing. Default: 85."`
 	Signal     Signal    `yaml:"signal,omitempty" desc:"Signal HTCondor sends on eviction and the shim traps to checkpoint: a name (SIGINT, TERM) or number. Default: SIGINT."`
 	Compress   *bool     `yaml:"compress,omitempty" desc:"gzip checkpoint images. Default: true."`
+	FreshStart bool      `yaml:"fresh_start,omitempty" desc:"When checkpoints exist but every one is damaged, start the program over (the damaged ones and the old output are kept aside) instead of holding the job with shim exit code 250. Default: false."`
 	VacateTime *Duration `yaml:"vacate_time,omitempty" desc:"How long HTCondor waits after the eviction signal before killing the job (job_max_vacate_time); leave enough time to write a checkpoint. Default: the pool's."`
 }
 

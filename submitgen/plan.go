@@ -42,6 +42,8 @@ var ShimExitCodes = []ExitCode{
 	{247, "writing a checkpoint failed"},
 	{248, "the checkpoint directory is unusable"},
 	{249, "internal error in the shim"},
+	{250, "every saved checkpoint is damaged (kept aside as bad-gen-N in the checkpoint directory, nothing deleted); restore a good copy, or set checkpoint.fresh_start to start over"},
+	{251, "the restart from the checkpoint hung (not running within the shim's --restart-timeout); release the job to try again"},
 }
 
 // ExitCode pairs a shim exit code with its human-readable meaning.
@@ -440,7 +442,7 @@ func (b *builder) checkpoint() error {
 		code = defaultExitCode
 	}
 	if code < 1 || code > 255 || (code >= firstShimFailure && code < firstShimFailure+len(ShimExitCodes)) {
-		return b.errorf("checkpoint.exit_code", "%d cannot be the checkpoint exit code; use a code from 1 to 239 or 250 to 255 (85 is conventional)", c.ExitCode)
+		return b.errorf("checkpoint.exit_code", "%d cannot be the checkpoint exit code; use a code from 1 to %d or %d to 255 (85 is conventional)", c.ExitCode, firstShimFailure-1, firstShimFailure+len(ShimExitCodes))
 	}
 	sig := c.Signal
 	if sig == "" {
@@ -484,6 +486,9 @@ func (b *builder) checkpoint() error {
 	}
 	if c.Compress != nil && !*c.Compress {
 		b.shimArgs = append(b.shimArgs, literal("--no-compress"))
+	}
+	if c.FreshStart {
+		b.shimArgs = append(b.shimArgs, literal("--fresh-start"))
 	}
 	if b.v.VacateTime > 0 {
 		// A checkpoint that hangs past HTCondor's SIGKILL tells nobody
