@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,6 +19,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/dmtcp-condor/dmtcp-condor/bundle/runtimelib"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/dmtcp"
 	"github.com/dmtcp-condor/dmtcp-condor/submitgen"
 )
@@ -136,8 +138,13 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		}
 	}
 	libs, unresolved := resolveSharedLibs(elfs, searchDirs(in, o.LibPath))
+	copies := map[string]string{}
 	for _, l := range libs {
-		files = append(files, &entry{name: "lib/" + l.Name, src: l.Path})
+		// Each library alone in its own directory, so that a node puts on
+		// its loader path only those it lacks (see package runtimelib).
+		files = append(files, &entry{name: runtimelib.Dir + "/" + l.Name + "/" + l.Name, src: l.Path})
+		elfs = append(elfs, l.Path)
+		copies[l.Name] = l.Path
 		by := l.NeededBy
 		if len(by) > 3 {
 			by = append(by[:3:3], fmt.Sprintf("%d more", len(l.NeededBy)-3))
@@ -148,7 +155,23 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		say("  warning: %s not found here; the bundle runs only where the execute node has it", u)
 	}
 
-	generated, err := generatedEntries(o, files, libs)
+	glibc := ""
+	if len(libs) > 0 {
+		m, err := runtimelib.Describe(elfs, copies, func(p string) (string, error) { sum, _, err := sumFile(p); return sum, err })
+		if err != nil {
+			return nil, fmt.Errorf("bundle: %w", err)
+		}
+		data, err := json.MarshalIndent(m, "", "  ")
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, &entry{name: runtimelib.Dir + "/" + runtimelib.ManifestFile, data: append(data, '\n')})
+		if glibc = m.GLIBC; glibc != "" {
+			say("  DMTCP and these libraries need glibc %s or newer on the execute nodes", m.GLIBC)
+		}
+	}
+
+	generated, err := generatedEntries(o, files, libs, glibc)
 	if err != nil {
 		return nil, err
 	}
@@ -267,13 +290,14 @@ func dmtcpLicense(prefix string) string {
 
 // generatedEntries are the files the bundle adds: the example job, its
 // submit file rendered by submitgen for this bundle, README and VERSION.
-func generatedEntries(o Options, files []*entry, libs []SharedLib) ([]*entry, error) {
+func generatedEntries(o Options, files []*entry, libs []SharedLib, glibc string) ([]*entry, error) {
 	in := o.Install
 	data := map[string]any{
 		"Version":      o.Version,
 		"DMTCPVersion": orUnknown(in.Version),
 		"DMTCPMajor":   orUnknown(strings.SplitN(in.Version, ".", 2)[0]),
 		"Rule":         strings.Repeat("=", len("dmtcp_condor_integration "+o.Version)),
+		"GLIBC":        glibc,
 	}
 	var progs, dmtcpLibs, shared []string
 	hasLicense := false

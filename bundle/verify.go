@@ -11,6 +11,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/dmtcp-condor/dmtcp-condor/bundle/runtimelib"
 )
 
 // VerifyOptions say what a bundle should contain.
@@ -23,8 +25,8 @@ type VerifyOptions struct {
 
 // Verify extracts a bundle into a temporary directory, checks every file
 // against SHA256SUMS, and runs the bundled launch command and shim with
-// --version from there, with only the bundle's lib/ added to the library
-// path. A bundle for another architecture is checked without running
+// --version from there, with the loader path this machine needs (package
+// runtimelib) and again with every bundled library. A bundle for another architecture is checked without running
 // anything. It returns what was checked, with a warning when the shim
 // reports another version than the bundle's.
 func Verify(ctx context.Context, tarball string, o VerifyOptions) (string, error) {
@@ -49,16 +51,35 @@ func Verify(ctx context.Context, tarball string, o VerifyOptions) (string, error
 	if launch == "" {
 		launch = "dmtcp_launch"
 	}
-	env := append(os.Environ(), "LD_LIBRARY_PATH="+strings.Trim(filepath.Join(top, "lib")+":"+os.Getenv("LD_LIBRARY_PATH"), ":"))
-	out, err := runVersion(ctx, top, filepath.Join(top, "bin", launch), env)
-	if err != nil {
-		return "", fmt.Errorf("verify: %w", err)
+	// Once as this machine needs, and, when the bundle carries libraries,
+	// once with all of them as a node with only glibc would: that proves
+	// the copies themselves load.
+	for _, all := range []bool{false, true} {
+		plan, err := runtimelib.Select(top, runtimelib.Node{LDLibraryPath: os.Getenv("LD_LIBRARY_PATH"), All: all})
+		if err != nil {
+			return "", fmt.Errorf("verify: %w", err)
+		}
+		if all && (plan == nil || len(plan.Choices) == 0) {
+			break
+		}
+		env := os.Environ()
+		how := ""
+		if plan != nil {
+			env = append(env, "LD_LIBRARY_PATH="+plan.LDLibraryPath(os.Getenv("LD_LIBRARY_PATH")))
+			if all {
+				how = " with every bundled library"
+			}
+		}
+		out, err := runVersion(ctx, top, filepath.Join(top, "bin", launch), env)
+		if err != nil {
+			return "", fmt.Errorf("verify%s: %w", how, err)
+		}
+		if !strings.Contains(out, "DMTCP") || (o.DMTCPVersion != "" && !strings.Contains(out, o.DMTCPVersion)) {
+			return "", fmt.Errorf("verify: bin/%s --version%s printed %q, not DMTCP %s", launch, how, out, orUnknown(o.DMTCPVersion))
+		}
+		did = append(did, fmt.Sprintf("bin/%s --version%s: %s", launch, how, out))
 	}
-	if !strings.Contains(out, "DMTCP") || (o.DMTCPVersion != "" && !strings.Contains(out, o.DMTCPVersion)) {
-		return "", fmt.Errorf("verify: bin/%s --version printed %q, not DMTCP %s", launch, out, orUnknown(o.DMTCPVersion))
-	}
-	did = append(did, fmt.Sprintf("bin/%s --version: %s", launch, out))
-	out, err = runVersion(ctx, top, filepath.Join(top, "bin", "shim_dmtcp"), os.Environ())
+	out, err := runVersion(ctx, top, filepath.Join(top, "bin", "shim_dmtcp"), os.Environ())
 	if err != nil {
 		return "", fmt.Errorf("verify: %w", err)
 	}
