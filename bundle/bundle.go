@@ -13,7 +13,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"text/template"
@@ -87,8 +86,6 @@ type entry struct {
 	size int64
 }
 
-var versionRE = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z.+~_-]*$`)
-
 // Build writes the bundle and then verifies it (see Verify). It refuses an
 // incomplete DMTCP install, a shim that is not static or not for DMTCP's
 // architecture, and a name that is not a plain file name.
@@ -97,8 +94,8 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if say == nil {
 		say = func(string, ...any) {}
 	}
-	if !versionRE.MatchString(o.Version) {
-		return nil, fmt.Errorf("bundle version %q: use letters, digits and . + ~ _ - only, such as 1.2.0", o.Version)
+	if err := CheckVersion(o.Version); err != nil {
+		return nil, fmt.Errorf("bundle: %w", err)
 	}
 	if o.MTime.IsZero() {
 		return nil, errors.New("bundle: no timestamp for the entries; set SOURCE_DATE_EPOCH or build inside the project's git checkout")
@@ -191,7 +188,10 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create output directory %s: %w", outDir, err)
 	}
-	out := filepath.Join(outDir, name)
+	out, err := OutputPath(outDir, name)
+	if err != nil {
+		return nil, fmt.Errorf("bundle: %w", err)
+	}
 	say("writing %s (%d entries)", out, len(entries))
 	res := &Result{Path: out, TopDir: TopDir(o.Version), SharedLibs: libs, Unresolved: unresolved}
 	if err := WriteFileAtomic(out, func(w io.Writer) error {

@@ -67,7 +67,7 @@ error when it is a terminal.`,
 			return runBundle(cmd.Context(), opts)
 		},
 	}
-	cmd.Flags().StringVar(&opts.Version, "version", "", "the release `VERSION`, such as 1.2.0 (required)")
+	cmd.Flags().StringVar(&opts.Version, "version", "", "the release `VERSION`, such as 1.2.0 or 1.2.0-rc1 (required; pattern "+bundle.VersionPattern+")")
 	cmd.Flags().StringVar(&opts.Prefix, "dmtcp-prefix", "", "DMTCP install `DIR` to bundle; default: as locate finds it")
 	cmd.Flags().StringVar(&opts.Shim, "shim", "", "static shim_dmtcp `BINARY` to bundle; default: installed beside dmtcp-condor, else built")
 	cmd.Flags().StringVarP(&opts.OutDir, "output", "o", ".", "`DIR` to write the tarball into")
@@ -107,6 +107,9 @@ func progress(io *IOStreams, quiet bool) func(string, ...any) {
 func runBundle(ctx context.Context, o *BundleOptions) error {
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	if err := bundle.CheckVersion(o.Version); err != nil {
+		return fmt.Errorf("bundle: %w", err)
 	}
 	getenv, self := processEnv(o.Getenv, o.Self)
 	say := progress(o.IO, o.Quiet)

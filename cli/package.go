@@ -67,7 +67,7 @@ copyright, changelog, templates) into DIR, for goreleaser's nfpm section.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.Format, "format", "", "package `FORMAT`: deb or rpm")
-	cmd.Flags().StringVar(&opts.Version, "version", "", "the release `VERSION`, such as 1.2.0 (required)")
+	cmd.Flags().StringVar(&opts.Version, "version", "", "the release `VERSION`, such as 1.2.0 or 1.2.0-rc1 (required; pattern "+bundle.VersionPattern+")")
 	cmd.Flags().StringVarP(&opts.OutDir, "output", "o", ".", "`DIR` to write the package into")
 	cmd.Flags().StringVar(&opts.CLI, "cli", "", "dmtcp-condor `BINARY` to package; default: this one")
 	cmd.Flags().StringVar(&opts.Shim, "shim", "", "static shim_dmtcp `BINARY` to package; default: installed beside dmtcp-condor, else built")
@@ -84,6 +84,9 @@ func runPackage(ctx context.Context, o *PackageOptions) error {
 	}
 	if o.Stage == "" && o.Format != "deb" && o.Format != "rpm" {
 		return fmt.Errorf("package: --format %q: use deb or rpm", o.Format)
+	}
+	if err := bundle.CheckVersion(o.Version); err != nil {
+		return fmt.Errorf("package: %w", err)
 	}
 	getenv, self := processEnv(o.Getenv, o.Self)
 	when, from, err := bundle.SourceDate(ctx, getenv, ".", o.Version)

@@ -83,6 +83,9 @@ var Formats = []string{"deb", "rpm"}
 // Build writes one package and returns its path. Its name is nfpm's
 // conventional one (dmtcp-condor_1.2.0-1_amd64.deb, dmtcp-condor-1.2.0-1.x86_64.rpm).
 func Build(o Options) (string, error) {
+	if err := bundle.CheckVersion(o.Version); err != nil {
+		return "", fmt.Errorf("package: %w", err)
+	}
 	if o.MTime.IsZero() {
 		return "", fmt.Errorf("package: no timestamp; set SOURCE_DATE_EPOCH")
 	}
@@ -112,7 +115,10 @@ func Build(o Options) (string, error) {
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return "", fmt.Errorf("package: create output directory %s: %w", outDir, err)
 	}
-	out := filepath.Join(outDir, packager.ConventionalFileName(info))
+	out, err := bundle.OutputPath(outDir, packager.ConventionalFileName(info))
+	if err != nil {
+		return "", fmt.Errorf("package: %w", err)
+	}
 	if err := bundle.WriteFileAtomic(out, func(w io.Writer) error { return packager.Package(info, w) }); err != nil {
 		return "", fmt.Errorf("package: build the %s: %w", o.Format, err)
 	}
