@@ -265,12 +265,44 @@ func dmtcpEntries(in *dmtcp.Install) ([]*entry, error) {
 	}
 	seen := map[string]bool{}
 	for _, e := range out {
+		real, err := insidePrefix(in.Prefix, e.src)
+		if err != nil {
+			return nil, err
+		}
+		e.src = real // read what was checked, not the link again
 		if seen[e.name] {
 			return nil, fmt.Errorf("bundle: DMTCP at %s has two files named %s", in.Prefix, e.name)
 		}
 		seen[e.name] = true
 	}
 	return out, nil
+}
+
+// insidePrefix resolves every symbolic link in p, a file of the DMTCP
+// install at prefix, and refuses one that leads out of the prefix: a
+// link to /etc/shadow would otherwise put that file into a tarball that
+// anyone may download. The bundle copies files from outside the prefix
+// only as shared libraries the loader search found (resolveSharedLibs).
+func insidePrefix(prefix, p string) (string, error) {
+	root, err := filepath.EvalSymlinks(prefix)
+	if err != nil {
+		return "", fmt.Errorf("bundle: resolve the DMTCP prefix %s: %w", prefix, err)
+	}
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return "", fmt.Errorf("bundle: %s: %w", p, err)
+	}
+	if rel, err := filepath.Rel(root, real); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return "", fmt.Errorf("bundle: %s is a symbolic link to %s, outside the DMTCP install %s; a bundle copies only DMTCP's own files: replace the link with the file it should be, or remove it", p, real, prefix)
+	}
+	st, err := os.Stat(real)
+	if err != nil {
+		return "", fmt.Errorf("bundle: %s: %w", p, err)
+	}
+	if !st.Mode().IsRegular() {
+		return "", fmt.Errorf("bundle: %s is not a regular file (%v); a bundle holds only files", p, st.Mode().Type())
+	}
+	return real, nil
 }
 
 // dmtcpLicense finds DMTCP's license text, which must travel with its

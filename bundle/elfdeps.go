@@ -259,7 +259,9 @@ func findLib(name string, dirs []string, class elf.Class, machine elf.Machine) s
 		if err != nil {
 			continue
 		}
-		ok := f.Class == class && f.Machine == machine
+		// Only a shared library of the program's kind: a link in a
+		// library directory to anything else is not copied.
+		ok := f.Class == class && f.Machine == machine && f.Type == elf.ET_DYN
 		f.Close()
 		if ok {
 			return real
