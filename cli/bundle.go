@@ -43,13 +43,17 @@ that an HTCondor job carries to any execute node, with
   bin/shim_dmtcp           static, for DMTCP's architecture
   bin/, lib/dmtcp/         DMTCP's programs, library and plugins, side by side
                            as DMTCP resolves them
-  lib/                     the shared libraries DMTCP needs besides glibc
+  lib/runtime/             the shared libraries DMTCP needs besides glibc, each
+                           used on an execute node only where it lacks them
   job.yaml, job.sub        an example job rendered for the bundle
   README, VERSION, SHA256SUMS
 
-DMTCP is found as "locate" finds it. The shim is --shim, else the one
-installed beside dmtcp-condor, else built from source (inside the project's
-checkout). The tarball is byte-reproducible: every file gets the time from
+DMTCP is found as "locate" finds it. The shim is never a development
+build: --shim when it is a release build of --version (static, stripped,
+-trimpath, saying that version), else the one installed beside
+dmtcp-condor when it is one, else built from source (inside the project's
+checkout). A symbolic link in DMTCP's prefix that leads out of it is
+refused. The tarball is byte-reproducible: every file gets the time from
 SOURCE_DATE_EPOCH, else the commit of tag vVERSION (or HEAD) in the current
 git checkout. After writing it, bundle extracts it to a temporary directory
 and runs the bundled dmtcp_launch --version and shim_dmtcp --version.
@@ -130,7 +134,7 @@ func runBundle(ctx context.Context, o *BundleOptions) error {
 	}
 	say("timestamp %s (from %s)", when.Format(time.RFC3339), from)
 	goarch := bundle.TargetGOARCH(in, runtime.GOARCH)
-	shim, how, cleanup, err := bundle.ResolveShim(ctx, bundle.ShimSource{Path: o.Shim, Self: self, GOARCH: goarch, Version: o.Version})
+	shim, how, cleanup, err := bundle.Shim.Resolve(ctx, bundle.Source{Path: o.Shim, Candidates: bundle.ShimCandidates(self), GOARCH: goarch, Version: o.Version})
 	if err != nil {
 		return fmt.Errorf("bundle: %w", err)
 	}

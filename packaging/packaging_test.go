@@ -69,10 +69,11 @@ func TestPackagesAreReproducible(t *testing.T) {
 			var names []string
 			for i := 0; i < 2; i++ {
 				// A fresh staging directory (other paths, other file times) each time.
-				p, err := Build(Options{Format: format, Version: "1.2.0", CLI: cliBin, Shim: shimBin, Staged: stage(t, "1.2.0"), MTime: mtime, OutDir: t.TempDir()})
+				res, err := Build(Options{Format: format, Version: "1.2.0", CLI: cliBin, Shim: shimBin, Staged: stage(t, "1.2.0"), MTime: mtime, OutDir: t.TempDir()})
 				if err != nil {
 					t.Fatal(err)
 				}
+				p := res.Path
 				data, err := os.ReadFile(p)
 				if err != nil {
 					t.Fatal(err)
@@ -150,10 +151,11 @@ func TestChangelogMatchesVersion(t *testing.T) {
 	if _, err := exec.LookPath("dpkg-deb"); err != nil {
 		t.Skip("skipped: dpkg-deb is not installed (apt-get install dpkg)")
 	}
-	p, err := Build(Options{Format: "deb", Version: "1.2.0-rc1", CLI: cliBin, Shim: shimBin, Staged: stage(t, "1.2.0-rc1"), MTime: mtime, OutDir: t.TempDir()})
+	res, err := Build(Options{Format: "deb", Version: "1.2.0-rc1", CLI: cliBin, Shim: shimBin, Staged: stage(t, "1.2.0-rc1"), MTime: mtime, OutDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
+	p := res.Path
 	out, err := exec.Command("dpkg-deb", "-f", p, "Version").Output()
 	if err != nil || strings.TrimSpace(string(out)) != "1.2.0~rc1-1" {
 		t.Errorf("Version field %q (%v)", out, err)
