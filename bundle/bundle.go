@@ -18,6 +18,7 @@ import (
 	"text/template"
 	"time"
 
+	dmtcpcondor "github.com/dmtcp-condor/dmtcp-condor"
 	"github.com/dmtcp-condor/dmtcp-condor/bundle/runtimelib"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/dmtcp"
 	"github.com/dmtcp-condor/dmtcp-condor/submitgen"
@@ -72,6 +73,10 @@ type Result struct {
 	// Unresolved are libraries DMTCP needs that were not found here: the
 	// bundle runs only where the execute node has them.
 	Unresolved []string `json:"unresolved,omitempty"`
+	// Licenses are the licence texts in the bundle and what each covers;
+	// LicenseMissing the copied libraries whose licence was not found.
+	Licenses       []License `json:"licenses"`
+	LicenseMissing []string  `json:"license_missing,omitempty"`
 	// Verified says how the bundle was checked after it was written.
 	Verified string `json:"verified"`
 }
@@ -168,7 +173,23 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		}
 	}
 
-	generated, err := generatedEntries(o, files, libs, glibc)
+	hasCOPYING := false
+	for _, e := range files {
+		hasCOPYING = hasCOPYING || e.name == "doc/dmtcp/COPYING"
+	}
+	licEntries, lics, licMissing := runtimeLicenses(ctx, libs, hasCOPYING)
+	for _, m := range licMissing {
+		say("  warning: no licence of %s found in this machine's package documentation; add it to the bundle before you distribute it", m)
+	}
+	files = append(files, licEntries...)
+	files = append(files, &entry{name: "LICENSE", data: dmtcpcondor.License})
+	lics = append([]License{{Name: "LICENSE", Covers: []string{"dmtcp-condor: shim_dmtcp, job.yaml, job.sub, examples/"}}}, lics...)
+	if hasCOPYING {
+		lics = append(lics, License{Name: "doc/dmtcp/COPYING", Covers: []string{"DMTCP: bin/dmtcp_*, bin/mtcp_restart, lib/dmtcp/"}})
+	}
+	sort.Slice(lics, func(i, j int) bool { return lics[i].Name < lics[j].Name })
+
+	generated, err := generatedEntries(o, files, libs, glibc, lics)
 	if err != nil {
 		return nil, err
 	}
@@ -193,7 +214,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		return nil, fmt.Errorf("bundle: %w", err)
 	}
 	say("writing %s (%d entries)", out, len(entries))
-	res := &Result{Path: out, TopDir: TopDir(o.Version), SharedLibs: libs, Unresolved: unresolved}
+	res := &Result{Path: out, TopDir: TopDir(o.Version), SharedLibs: libs, Unresolved: unresolved, Licenses: lics, LicenseMissing: licMissing}
 	if err := WriteFileAtomic(out, func(w io.Writer) error {
 		return writeTarGz(w, TopDir(o.Version), entries, o.MTime)
 	}); err != nil {
@@ -322,7 +343,7 @@ func dmtcpLicense(prefix string) string {
 
 // generatedEntries are the files the bundle adds: the example job, its
 // submit file rendered by submitgen for this bundle, README and VERSION.
-func generatedEntries(o Options, files []*entry, libs []SharedLib, glibc string) ([]*entry, error) {
+func generatedEntries(o Options, files []*entry, libs []SharedLib, glibc string, lics []License) ([]*entry, error) {
 	in := o.Install
 	data := map[string]any{
 		"Version":      o.Version,
@@ -330,17 +351,15 @@ func generatedEntries(o Options, files []*entry, libs []SharedLib, glibc string)
 		"DMTCPMajor":   orUnknown(strings.SplitN(in.Version, ".", 2)[0]),
 		"Rule":         strings.Repeat("=", len("dmtcp_condor_integration "+o.Version)),
 		"GLIBC":        glibc,
+		"Licenses":     licenseLines(lics),
 	}
 	var progs, dmtcpLibs, shared []string
-	hasLicense := false
 	for _, e := range files {
 		switch dir, base := path.Split(e.name); {
 		case dir == "bin/" && base != "shim_dmtcp", dir == "lib/dmtcp/" && e.exec:
 			progs = append(progs, base)
 		case dir == "lib/dmtcp/":
 			dmtcpLibs = append(dmtcpLibs, base)
-		case e.name == "doc/dmtcp/COPYING":
-			hasLicense = true
 		}
 	}
 	for _, l := range libs {
@@ -350,7 +369,6 @@ func generatedEntries(o Options, files []*entry, libs []SharedLib, glibc string)
 	data["Programs"] = progs
 	data["Libraries"] = dmtcpLibs
 	data["SharedLibs"] = shared
-	data["DMTCPLicense"] = hasLicense
 
 	readme, err := execAsset("README.tmpl", data)
 	if err != nil {
@@ -383,6 +401,17 @@ func generatedEntries(o Options, files []*entry, libs []SharedLib, glibc string)
 		{name: "job.sub", data: sub.Bytes()},
 		{name: "examples/count.sh", data: count, exec: true},
 	}, nil
+}
+
+// licenseLines lays out the licences for README: each file, then what
+// it covers, indented below it.
+func licenseLines(lics []License) string {
+	var b strings.Builder
+	for _, l := range lics {
+		fmt.Fprintf(&b, "  %s\n", l.Name)
+		fmt.Fprintf(&b, "      %s\n", strings.Join(l.Covers, ", "))
+	}
+	return strings.TrimRight(b.String(), "\n")
 }
 
 func execAsset(name string, data any) ([]byte, error) {

@@ -85,7 +85,15 @@ func Describe(files []string, libs map[string]string, sum func(string) (string, 
 		versions[name], neededBy[name] = map[string]bool{}, map[string]bool{}
 	}
 	glibc := ""
+	soname := map[string]string{} // a copy's file -> its soname
+	for name, path := range libs {
+		soname[path] = name
+	}
 	for _, file := range files {
+		who := filepath.Base(file)
+		if n, ok := soname[file]; ok {
+			who = n
+		}
 		f, err := elf.Open(file)
 		if err != nil {
 			continue // a script or a test's stand-in
@@ -98,7 +106,7 @@ func Describe(files []string, libs map[string]string, sum func(string) (string, 
 		f.Close()
 		for _, lib := range imported {
 			if neededBy[lib] != nil {
-				neededBy[lib][filepath.Base(file)] = true
+				neededBy[lib][who] = true
 			}
 		}
 		for _, n := range needs {
