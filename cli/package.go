@@ -75,7 +75,7 @@ copyright, changelog, templates) into DIR, for goreleaser's nfpm section.`,
 	cmd.Flags().StringVarP(&opts.OutDir, "output", "o", ".", "`DIR` to write the package into")
 	cmd.Flags().StringVar(&opts.CLI, "cli", "", "dmtcp-condor `BINARY` to package; default: this one")
 	cmd.Flags().StringVar(&opts.Shim, "shim", "", "static shim_dmtcp `BINARY` to package; default: installed beside dmtcp-condor, else built")
-	cmd.Flags().StringVar(&opts.Maintainer, "maintainer", packaging.DefaultMaintainer, "the package's maintainer, `NAME <EMAIL>`")
+	cmd.Flags().StringVar(&opts.Maintainer, "maintainer", "", "the package's maintainer, `NAME <EMAIL>`; default $"+packaging.MaintainerEnv+", else $DEBFULLNAME <$DEBEMAIL>, else git's user.name <user.email>")
 	cmd.Flags().StringVar(&opts.Stage, "stage", "", "only write the generated files into `DIR` (for goreleaser)")
 	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "print only the package's path (and errors)")
 	_ = cmd.MarkFlagRequired("version")
@@ -110,7 +110,12 @@ func runPackage(ctx context.Context, o *PackageOptions) error {
 		}
 		defer os.RemoveAll(stage)
 	}
-	if err := packaging.Stage(stage, assets, o.Version, when, o.Maintainer); err != nil {
+	maintainer, err := packaging.Maintainer(ctx, o.Maintainer, getenv, ".")
+	if err != nil {
+		return fmt.Errorf("package: %w", err)
+	}
+	say("maintainer %s", maintainer)
+	if err := packaging.Stage(stage, assets, o.Version, when, maintainer, "."); err != nil {
 		return err
 	}
 	if o.Stage != "" {
@@ -142,14 +147,14 @@ func runPackage(ctx context.Context, o *PackageOptions) error {
 	say("shim_dmtcp: %s", shimHow)
 	res, err := packaging.Build(packaging.Options{
 		Format: o.Format, Version: o.Version, CLI: cliBin, Shim: shim, Staged: stage,
-		MTime: when, Maintainer: o.Maintainer, OutDir: o.OutDir,
+		MTime: when, Maintainer: maintainer, OutDir: o.OutDir,
 	})
 	if err != nil {
 		return err
 	}
 	if !o.Quiet {
-		fmt.Fprintf(o.IO.ErrOut, "wrote %s (%.1f MB, sha256 %s)\ncontents: %d files and %d links, dated %s (from %s)\nchecked: %s; %s\n",
-			res.Path, float64(res.Size)/1e6, res.SHA256, res.Files, res.Links, when.Format(time.RFC3339), from, cliHow, shimHow)
+		fmt.Fprintf(o.IO.ErrOut, "wrote %s (%.1f MB, sha256 %s)\ncontents: %d files and %d links, dated %s (from %s), maintainer %s\nchecked: %s; %s\n",
+			res.Path, float64(res.Size)/1e6, res.SHA256, res.Files, res.Links, when.Format(time.RFC3339), from, maintainer, cliHow, shimHow)
 	}
 	fmt.Fprintln(o.IO.Out, res.Path)
 	return nil

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/dmtcp-condor/dmtcp-condor/bundle"
+	"github.com/dmtcp-condor/dmtcp-condor/packaging"
 )
 
 var (
@@ -24,6 +25,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	// The packages' maintainer, which a machine's git identity would
+	// otherwise give (or not, on CI).
+	os.Setenv(packaging.MaintainerEnv, "Ada Lovelace <ada@example.org>")
 	code := m.Run()
 	if releaseDir != "" {
 		os.RemoveAll(releaseDir)
@@ -232,7 +236,7 @@ func TestPackageRPM(t *testing.T) {
 	if out, err := exec.Command("rpm", "-i", "--root", root, "--nodeps", "--noscripts", rpmFile).CombinedOutput(); err != nil {
 		t.Fatalf("rpm -i --root: %v\n%s", err, out)
 	}
-	for _, w := range append(wantFiles, "/usr/share/zsh/site-functions/_dmtcp-condor", "/usr/share/licenses/dmtcp-condor/copyright") {
+	for _, w := range append(wantFiles, "/usr/share/zsh/site-functions/_dmtcp-condor", "/usr/share/licenses/dmtcp-condor/LICENSE") {
 		if _, err := os.Stat(filepath.Join(root, w)); err != nil {
 			t.Errorf("not installed into the throwaway root: %v", err)
 		}

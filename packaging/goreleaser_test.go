@@ -11,12 +11,16 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/dmtcp-condor/dmtcp-condor/cli"
+	"github.com/dmtcp-condor/dmtcp-condor/packaging"
 )
 
 // goreleaserNfpm is the part of .goreleaser.yaml these tests read.
 type goreleaserNfpm struct {
 	Nfpms []struct {
-		Contents []struct {
+		ID          string   `yaml:"id"`
+		Formats     []string `yaml:"formats"`
+		Description string   `yaml:"description"`
+		Contents    []struct {
 			Src      string `yaml:"src"`
 			Dst      string `yaml:"dst"`
 			Type     string `yaml:"type"`
@@ -50,8 +54,14 @@ func TestGoreleaserListsEveryManPage(t *testing.T) {
 	if err := yaml.Unmarshal(data, &cfg); err != nil {
 		t.Fatalf(".goreleaser.yaml: %v", err)
 	}
-	if len(cfg.Nfpms) != 1 {
-		t.Fatalf("%d nfpms sections, want 1", len(cfg.Nfpms))
+	if len(cfg.Nfpms) != 2 || cfg.Nfpms[1].ID != "rpm" {
+		t.Fatalf("%d nfpms sections, want 2 (deb, then rpm)", len(cfg.Nfpms))
+	}
+	// The descriptions are those "dmtcp-condor package" writes.
+	for i, want := range []string{strings.ToLower(packaging.Summary[:1]) + packaging.Summary[1:] + "\n" + packaging.Description, packaging.Description} {
+		if got := cfg.Nfpms[i].Description; got != want {
+			t.Errorf(".goreleaser.yaml's %s description is\n%s\nbut packaging.Description gives\n%s", cfg.Nfpms[i].ID, got, want)
+		}
 	}
 	staged := stageWithCLI(t)
 	pages, _ := filepath.Glob(filepath.Join(staged, "common", "usr", "share", "man", "man1", "*.gz"))
@@ -59,7 +69,7 @@ func TestGoreleaserListsEveryManPage(t *testing.T) {
 	for _, p := range pages {
 		want = append(want, "/usr/share/man/man1/"+filepath.Base(p))
 	}
-	for _, c := range cfg.Nfpms[0].Contents {
+	for _, c := range cfg.Nfpms[1].Contents {
 		if c.Type == "doc" && c.Packager == "rpm" {
 			listed = append(listed, c.Dst)
 		}

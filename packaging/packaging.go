@@ -6,7 +6,7 @@
 // For most uses, Stage the generated files (man pages, completions,
 // changelog) into a directory, then Build one package per format from it:
 //
-//	err := packaging.Stage(dir, packaging.Assets{...}, "1.2.0", when, packaging.DefaultMaintainer)
+//	err := packaging.Stage(dir, packaging.Assets{...}, "1.2.0", when, "Ada <ada@example.org>", ".")
 //	res, err := packaging.Build(packaging.Options{Format: "deb", Version: "1.2.0", CLI: cli, Shim: shim, Staged: dir, MTime: when})
 //
 // A package holds the dmtcp-condor tool in /usr/bin, shim_dmtcp in
@@ -42,20 +42,22 @@ import (
 // Package metadata. License is the project's (LICENSE at the repository's
 // root; Apache-2.0, as HTCondor's).
 const (
-	Name              = "dmtcp-condor"
-	License           = "Apache-2.0"
-	Homepage          = "https://github.com/dmtcp-condor/dmtcp-condor"
-	DefaultMaintainer = "dmtcp-condor developers <dmtcp-condor@users.noreply.github.com>"
-	Summary           = "Run HTCondor jobs under DMTCP checkpointing"
-	Description       = `run HTCondor jobs under DMTCP checkpointing
- dmtcp-condor writes HTCondor submit files that run an unmodified Linux
- program under DMTCP through shim_dmtcp, so that the job checkpoints
- periodically and when it is evicted, and resumes from its newest
- complete checkpoint on whatever machine it lands next.
- .
- This package holds the dmtcp-condor tool (render, wizard, bundle,
- package), the shim_dmtcp program that HTCondor runs in place of the
- job, and the submit file templates.`
+	Name     = "dmtcp-condor"
+	License  = "Apache-2.0"
+	Homepage = "https://github.com/dmtcp-condor/dmtcp-condor"
+	Summary  = "Run HTCondor jobs under DMTCP checkpointing"
+	// Description is the long description, paragraphs separated by a
+	// blank line. The .deb shows Summary (lower case, Debian's synopsis
+	// style) above it, and nfpm writes Debian's " ." for the blank lines;
+	// the .rpm has Summary in its own field and this text as it is.
+	Description = `dmtcp-condor writes HTCondor submit files that run an unmodified Linux
+program under DMTCP through shim_dmtcp, so that the job checkpoints
+periodically and when it is evicted, and resumes from its newest
+complete checkpoint on whatever machine it lands next.
+
+This package holds the dmtcp-condor tool (render, wizard, bundle,
+package), the shim_dmtcp program that HTCondor runs in place of the
+job, the Grid Engine checkpoint commands, and the submit file templates.`
 	// ShimDir is where the shim is installed; submitgen writes it into
 	// submit files for jobs that use an installed shim.
 	ShimDir = "/usr/libexec/dmtcp-condor"
@@ -74,7 +76,7 @@ type Options struct {
 	Shim       string    // a static shim_dmtcp for the same architecture
 	Staged     string    // the directory Stage wrote
 	MTime      time.Time // every file's time and the build time (bundle.SourceDate)
-	Maintainer string    // "" is DefaultMaintainer
+	Maintainer string    // "Name <email>" (Maintainer)
 	OutDir     string    // "" is the current directory
 }
 
@@ -110,7 +112,7 @@ func Build(o Options) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("package: --format %q: use deb or rpm", o.Format)
 	}
-	info, err := o.info(goarch)
+	info, err := o.info(goarch, o.Format)
 	if err != nil {
 		return nil, err
 	}
@@ -152,10 +154,14 @@ func Build(o Options) (*Result, error) {
 }
 
 // info is a fresh nfpm.Info for one format (Package changes its Contents).
-func (o Options) info(goarch string) (*nfpm.Info, error) {
-	maintainer := o.Maintainer
-	if maintainer == "" {
-		maintainer = DefaultMaintainer
+func (o Options) info(goarch, format string) (*nfpm.Info, error) {
+	maintainer, err := checkMaintainer(o.Maintainer, "--maintainer")
+	if err != nil {
+		return nil, fmt.Errorf("package: %w", err)
+	}
+	description := Description
+	if format == "deb" {
+		description = strings.ToLower(Summary[:1]) + Summary[1:] + "\n" + Description
 	}
 	mtime := o.MTime.UTC().Truncate(time.Second)
 	contents := files.Contents{
@@ -183,7 +189,7 @@ func (o Options) info(goarch string) (*nfpm.Info, error) {
 		Section:     "utils",
 		Priority:    "optional",
 		Maintainer:  maintainer,
-		Description: Description,
+		Description: description,
 		Vendor:      "dmtcp-condor",
 		Homepage:    Homepage,
 		License:     License,
