@@ -137,6 +137,18 @@ func TestBundleRunsInMinimalRoot(t *testing.T) {
 					t.Errorf("the node takes %v from the bundle, want %v (%s)", got, tt.bundleLibs, plan.Summary())
 				}
 				ldpath = strings.ReplaceAll(plan.LDLibraryPath(""), root, "")
+				// What "bundle verify" would say on this node.
+				report, err := NodeReport(top, runtimelib.Node{Root: root})
+				text := strings.Join(report, "\n")
+				if err != nil || !strings.Contains(text, "glibc: this node has ") {
+					t.Errorf("node report: %v\n%s", err, text)
+				}
+				for _, lib := range tt.bundleLibs {
+					if real.Real && !strings.Contains(text, lib+": this node lacks it; the bundle supplies it") {
+						t.Errorf("the node report does not say the bundle supplies %s:\n%s", lib, text)
+					}
+				}
+				t.Logf("bundle verify's node report:\n%s", text)
 			}
 			env := []string{"PATH=/usr/bin:/bin", "USER=root", "HOME=/tmp", "LD_LIBRARY_PATH=" + ldpath}
 			out, err := inRoot(root, "/tmp", env, inside+"/bin/dmtcp_launch", "--version").CombinedOutput()

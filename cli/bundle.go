@@ -78,6 +78,7 @@ error when it is a terminal.`,
 	cmd.Flags().StringVar(&opts.NameTemplate, "name-template", bundle.DefaultNameTemplate, "tarball name (Go template: .Version .DMTCPVersion .Arch .GOARCH .OS)")
 	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "print only the tarball's path (and errors)")
 	_ = cmd.MarkFlagRequired("version")
+	cmd.AddCommand(newCmdBundleVerify())
 	return cmd
 }
 
@@ -105,6 +106,47 @@ func progress(io *IOStreams, quiet bool) func(string, ...any) {
 	start := time.Now()
 	return func(format string, args ...any) {
 		fmt.Fprintf(io.ErrOut, "[%5.1fs] %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
+	}
+}
+
+// newCmdBundleVerify builds "bundle verify", which a site admin runs on
+// an execute node before rolling a bundle out.
+func newCmdBundleVerify() *cobra.Command {
+	return &cobra.Command{
+		Use:   "verify FILE-or-DIR",
+		Short: "Check a bundle on this machine before rolling it out",
+		Long: `Verify checks a dmtcp_condor_integration bundle, the tarball or the extracted
+directory, on the machine it runs on (an execute node):
+
+  - every entry is a directory or a regular file below the bundle's top
+    directory (no links, devices, absolute or ".." paths), and every file
+    matches SHA256SUMS, which lists them all;
+  - the bundle's self-test: bin/dmtcp_launch --version with the libraries
+    this machine needs from the bundle, again with all of them, and
+    bin/shim_dmtcp --version;
+  - what this machine lacks of what DMTCP needs (the C++ runtime, a new
+    enough glibc) and whether the bundle supplies it.
+
+It prints what it checked and found, and exits 1 when anything fails.`,
+		Example: `  dmtcp-condor bundle verify dmtcp_condor_integration-1.2.0-Any-Any.tar.gz
+  dmtcp-condor bundle verify /nfs/dmtcp_condor_integration-1.2.0`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			io := streamsOf(cmd)
+			ctx := cmd.Context()
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			lines, err := bundle.Check(ctx, args[0])
+			for _, l := range lines {
+				fmt.Fprintln(io.Out, l)
+			}
+			if err != nil {
+				return fmt.Errorf("bundle verify %s: %w", args[0], err)
+			}
+			fmt.Fprintf(io.Out, "%s: ok\n", args[0])
+			return nil
+		},
 	}
 }
 
