@@ -10,6 +10,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/dmtcp-condor/dmtcp-condor/bundle"
 	"github.com/dmtcp-condor/dmtcp-condor/cli"
 	"github.com/dmtcp-condor/dmtcp-condor/packaging"
 )
@@ -83,5 +84,73 @@ func TestGoreleaserListsEveryManPage(t *testing.T) {
 	sort.Strings(listed)
 	if strings.Join(want, "\n") != strings.Join(listed, "\n") {
 		t.Errorf(".goreleaser.yaml's rpm man pages (type: doc) are\n%s\nbut package --stage writes\n%s", strings.Join(listed, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// One release command makes everything with one checksums.txt: a hook
+// makes the bundle where checksum and release pick it up, and every
+// archive carries LICENSE.
+func TestGoreleaserReleasesTheBundle(t *testing.T) {
+	data, err := os.ReadFile("../.goreleaser.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg struct {
+		Before struct {
+			Hooks []string `yaml:"hooks"`
+		} `yaml:"before"`
+		Archives []struct {
+			Files []struct {
+				Src string `yaml:"src"`
+			} `yaml:"files"`
+		} `yaml:"archives"`
+		Checksum struct {
+			ExtraFiles []struct {
+				Glob string `yaml:"glob"`
+			} `yaml:"extra_files"`
+		} `yaml:"checksum"`
+		Release struct {
+			ExtraFiles []struct {
+				Glob string `yaml:"glob"`
+			} `yaml:"extra_files"`
+		} `yaml:"release"`
+	}
+	if err := yaml.Unmarshal(data, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	hook := ""
+	for _, h := range cfg.Before.Hooks {
+		if strings.Contains(h, "./cmd/dmtcp-condor bundle ") {
+			hook = h
+		}
+	}
+	outDir := ""
+	if _, rest, ok := strings.Cut(hook, " -o "); ok {
+		outDir, _, _ = strings.Cut(rest, " ")
+	}
+	if outDir == "" || !strings.Contains(hook, "--version {{ .Version }}") {
+		t.Fatalf("no before hook runs dmtcp-condor bundle --version {{ .Version }} -o DIR: %q", cfg.Before.Hooks)
+	}
+	bundleFile := filepath.Join(outDir, strings.ReplaceAll(bundle.DefaultNameTemplate, "{{.Version}}", "1.2.1-SNAPSHOT.abc1234"))
+	for name, extra := range map[string][]struct {
+		Glob string `yaml:"glob"`
+	}{"checksum": cfg.Checksum.ExtraFiles, "release": cfg.Release.ExtraFiles} {
+		found := false
+		for _, e := range extra {
+			ok, _ := filepath.Match(e.Glob, bundleFile)
+			found = found || ok
+		}
+		if !found {
+			t.Errorf("%s.extra_files does not take the bundle %s", name, bundleFile)
+		}
+	}
+	for i, a := range cfg.Archives {
+		has := false
+		for _, f := range a.Files {
+			has = has || f.Src == "LICENSE"
+		}
+		if !has {
+			t.Errorf("archive %d has no LICENSE", i)
+		}
 	}
 }
