@@ -29,8 +29,8 @@ var assets embed.FS
 
 // DefaultNameTemplate is the tarball name release engineers have used
 // since the first releases (seed 000). A bundle of x86_64 binaries may
-// prefer "dmtcp_condor_integration-{{.Version}}-{{.Arch}}-Linux.tar.gz".
-const DefaultNameTemplate = "dmtcp_condor_integration-{{.Version}}-Any-Any.tar.gz"
+// prefer "dmtcp_condor_integration-{{.Version}}-{{.Arch}}-Linux.tar.{{.Ext}}".
+const DefaultNameTemplate = "dmtcp_condor_integration-{{.Version}}-Any-Any.tar.{{.Ext}}"
 
 // TopDir is the directory every entry of a bundle lives under; job
 // descriptions name it in dmtcp.bundle.
@@ -43,6 +43,7 @@ type Options struct {
 	Shim         string         // a static shim_dmtcp for the same architecture (ResolveShim)
 	OutDir       string         // where the tarball goes; "" is the current directory
 	NameTemplate string         // file name (text/template over NameData); "" is DefaultNameTemplate
+	Compression  string         // one of Compressions; "" is gz
 	MTime        time.Time      // every entry's mtime (SourceDate); must be set
 	// LibPath are extra directories to resolve DMTCP's shared libraries
 	// in, before the system's (the caller's $LD_LIBRARY_PATH: EasyBuild
@@ -59,6 +60,7 @@ type NameData struct {
 	Arch         string // the binaries' architecture as uname -m says it: x86_64, aarch64
 	GOARCH       string // the same in Go's words: amd64, arm64
 	OS           string // "Linux"
+	Ext          string // the compression: gz, zst or xz
 }
 
 // Result describes a written bundle.
@@ -216,7 +218,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	say("writing %s (%d entries)", out, len(entries))
 	res := &Result{Path: out, TopDir: TopDir(o.Version), SharedLibs: libs, Unresolved: unresolved, Licenses: lics, LicenseMissing: licMissing}
 	if err := WriteFileAtomic(out, func(w io.Writer) error {
-		return writeTarGz(w, TopDir(o.Version), entries, o.MTime)
+		return writeTar(w, o.Compression, TopDir(o.Version), entries, o.MTime)
 	}); err != nil {
 		return nil, err
 	}
@@ -253,13 +255,23 @@ func fileName(o Options, target arch) (string, error) {
 		return "", fmt.Errorf("--name-template %q: %w", tmplText, err)
 	}
 	var b strings.Builder
-	data := NameData{Version: o.Version, DMTCPVersion: orUnknown(o.Install.Version), Arch: target.uname, GOARCH: target.goarch, OS: "Linux"}
+	ext := o.Compression
+	if ext == "" {
+		ext = "gz"
+	}
+	if _, err := compressor(io.Discard, ext); err != nil {
+		return "", err
+	}
+	data := NameData{Version: o.Version, DMTCPVersion: orUnknown(o.Install.Version), Arch: target.uname, GOARCH: target.goarch, OS: "Linux", Ext: ext}
 	if err := t.Execute(&b, data); err != nil {
-		return "", fmt.Errorf("--name-template %q: %w (fields: .Version .DMTCPVersion .Arch .GOARCH .OS)", tmplText, err)
+		return "", fmt.Errorf("--name-template %q: %w (fields: .Version .DMTCPVersion .Arch .GOARCH .OS .Ext)", tmplText, err)
 	}
 	name := b.String()
 	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00\n") {
 		return "", fmt.Errorf("--name-template %q gives %q, which is not a file name; write the directory with -o", tmplText, name)
+	}
+	if !strings.HasSuffix(name, ".tar."+ext) {
+		return "", fmt.Errorf("--name-template %q gives %q, which does not end in .tar.%s as --compression %s writes; end it with .tar.{{.Ext}}", tmplText, name, ext, ext)
 	}
 	return name, nil
 }

@@ -21,6 +21,7 @@ type BundleOptions struct {
 	Shim         string // --shim; "" finds or builds one
 	OutDir       string
 	NameTemplate string
+	Compression  string
 	Quiet        bool
 	// Getenv, Sysroot and Self (the running dmtcp-condor) are the
 	// environment the command sees; tests replace them.
@@ -37,7 +38,8 @@ func NewCmdBundle(runF func(*BundleOptions) error) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bundle --version VERSION",
 		Short: "Pack shim_dmtcp and DMTCP into a dmtcp_condor_integration tarball",
-		Long: `Bundle writes dmtcp_condor_integration-VERSION-Any-Any.tar.gz: one directory
+		Long: `Bundle writes dmtcp_condor_integration-VERSION-Any-Any.tar.gz (or .tar.zst, .tar.xz
+with --compression): one directory
 that an HTCondor job carries to any execute node, with
 
   bin/shim_dmtcp           static, for DMTCP's architecture
@@ -75,7 +77,8 @@ error when it is a terminal.`,
 	cmd.Flags().StringVar(&opts.Prefix, "dmtcp-prefix", "", "DMTCP install `DIR` to bundle; default: as locate finds it")
 	cmd.Flags().StringVar(&opts.Shim, "shim", "", "static shim_dmtcp `BINARY` to bundle; default: installed beside dmtcp-condor, else built")
 	cmd.Flags().StringVarP(&opts.OutDir, "output", "o", ".", "`DIR` to write the tarball into")
-	cmd.Flags().StringVar(&opts.NameTemplate, "name-template", bundle.DefaultNameTemplate, "tarball name (Go template: .Version .DMTCPVersion .Arch .GOARCH .OS)")
+	cmd.Flags().StringVar(&opts.NameTemplate, "name-template", bundle.DefaultNameTemplate, "tarball name (Go template: .Version .DMTCPVersion .Arch .GOARCH .OS .Ext)")
+	cmd.Flags().StringVar(&opts.Compression, "compression", "gz", "`FORMAT` of the tarball: gz, zst or xz (each byte-reproducible)")
 	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "print only the tarball's path (and errors)")
 	_ = cmd.MarkFlagRequired("version")
 	cmd.AddCommand(newCmdBundleVerify())
@@ -187,7 +190,7 @@ func runBundle(ctx context.Context, o *BundleOptions) error {
 		libPath = filepath.SplitList(v)
 	}
 	res, err := bundle.Build(ctx, bundle.Options{
-		Version: o.Version, Install: in, Shim: shim, OutDir: o.OutDir, NameTemplate: o.NameTemplate,
+		Version: o.Version, Install: in, Shim: shim, OutDir: o.OutDir, NameTemplate: o.NameTemplate, Compression: o.Compression,
 		MTime: when, LibPath: libPath, Progress: say,
 	})
 	if err != nil {

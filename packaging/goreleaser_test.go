@@ -131,7 +131,7 @@ func TestGoreleaserReleasesTheBundle(t *testing.T) {
 	if outDir == "" || !strings.Contains(hook, "--version {{ .Version }}") {
 		t.Fatalf("no before hook runs dmtcp-condor bundle --version {{ .Version }} -o DIR: %q", cfg.Before.Hooks)
 	}
-	bundleFile := filepath.Join(outDir, strings.ReplaceAll(bundle.DefaultNameTemplate, "{{.Version}}", "1.2.1-SNAPSHOT.abc1234"))
+	bundleFile := filepath.Join(outDir, strings.NewReplacer("{{.Version}}", "1.2.1-SNAPSHOT.abc1234", "{{.Ext}}", "gz").Replace(bundle.DefaultNameTemplate))
 	for name, extra := range map[string][]struct {
 		Glob string `yaml:"glob"`
 	}{"checksum": cfg.Checksum.ExtraFiles, "release": cfg.Release.ExtraFiles} {
