@@ -76,8 +76,11 @@ func changelogYAML(dir, version string, mtime time.Time, maintainer string) ([]b
 		e.Semver = PackageVersion(e.Semver)
 		e.Date = e.Date.UTC()
 		for _, c := range e.Changes {
-			// The subject only; commit bodies belong to git.
+			// The subject only, cut to fit Debian's 80 columns after
+			// "  * " (lintian: debian-changelog-line-too-long); the rest
+			// belongs to git.
 			c.Note, _, _ = strings.Cut(strings.TrimSpace(c.Note), "\n")
+			c.Note = shorten(c.Note, 76)
 			c.Author, c.Committer, c.ConventionalCommit = nil, nil, nil
 		}
 	}
@@ -127,4 +130,17 @@ func gitChangelog(dir, version string, mtime time.Time, maintainer string, deb *
 		current.Changes = chglog.ChangeLogChanges{{Note: "Release " + version + ", the same code as " + entries[0].Semver + "."}}
 	}
 	return append(chglog.ChangeLogEntries{current}, entries...), nil
+}
+
+// shorten cuts s at a word boundary to at most n bytes, marking the cut
+// with "...".
+func shorten(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := strings.LastIndex(s[:n-3], " ")
+	if cut <= 0 {
+		cut = n - 3
+	}
+	return strings.TrimRight(s[:cut], " ,;:") + "..."
 }

@@ -76,14 +76,15 @@ func TestChangelogFromGit(t *testing.T) {
 	git("", "tag", "v1.0.0")
 	git("@1700100000 +0000", "commit", "-q", "--allow-empty", "-m", "fix a bug")
 	git("@1700200000 +0000", "commit", "-q", "--allow-empty", "-m", "second feature")
+	git("@1700250000 +0000", "commit", "-q", "--allow-empty", "-m", "a subject far longer than the eighty columns of a Debian changelog line, which lintian flags")
 	mtime := time.Unix(1700300000, 0)
 	for _, tt := range []struct {
 		name, dir, version string
 		want               []string // "version: note | note" per entry, newest first
 	}{
-		{"untagged release", repo, "1.1.0", []string{"1.1.0-1: second feature | fix a bug", "1.0.0-1: first feature"}},
+		{"untagged release", repo, "1.1.0", []string{"1.1.0-1: a subject far longer than the eighty columns of a Debian changelog line... | second feature | fix a bug", "1.0.0-1: first feature"}},
 		{"tagged release", repo, "1.0.0", []string{"1.0.0-1: first feature"}},
-		{"prerelease", repo, "1.1.0-rc1", []string{"1.1.0~rc1-1: second feature | fix a bug", "1.0.0-1: first feature"}},
+		{"prerelease", repo, "1.1.0-rc1", []string{"1.1.0~rc1-1: a subject far longer than the eighty columns of a Debian changelog line... | second feature | fix a bug", "1.0.0-1: first feature"}},
 		{"not a git checkout", t.TempDir(), "1.1.0", []string{"1.1.0-1: Release 1.1.0."}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
