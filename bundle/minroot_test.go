@@ -165,19 +165,43 @@ func TestBundleRunsInMinimalRoot(t *testing.T) {
 			jobs, _ := filepath.Abs(filepath.Join("..", "testdata", "jobs"))
 			compile(t, "gcc", "-O", "-I", jobs, "-o", filepath.Join(root, "job", "counter"), filepath.Join(jobs, "counter.c"))
 			compile(t, "g++", "-O", "-o", filepath.Join(root, "job", "libstdcxx"), filepath.Join("testdata", "libstdcxx.cc"))
+			compile(t, "gcc", "-O", "-o", filepath.Join(root, "job", "forker"), filepath.Join("testdata", "forker.c"))
+			// The libstdc++ the C++ job must get: the node's where it has one.
 			wantLib := "/usr/lib/x86_64-linux-gnu/libstdc++.so.6"
 			if contains(tt.bundleLibs, "libstdc++.so.6") {
 				wantLib = inside + "/" + runtimelib.Dir + "/libstdc++.so.6/libstdc++.so.6"
 			}
-			for _, job := range []struct{ name, prog string }{{"C", "./counter"}, {"C++", "./libstdcxx"}} {
+			counted := func(n int, tail string) string {
+				var b strings.Builder
+				for i := 0; i < n; i++ {
+					fmt.Fprintf(&b, "line %d\n", i)
+				}
+				return b.String() + tail
+			}
+			for i, job := range []struct {
+				name  string
+				argv  []string
+				want  string // job.out
+				moved bool   // the restart finds the bundle at another path, as in a new sandbox
+			}{
+				{"C", []string{"/job/counter", "60", "30", "0"}, counted(60, "done\n"), false},
+				{"C++", []string{"/job/libstdcxx", "60", "30"}, counted(60, "done\n"), false},
+				{"C job running a C++ program after a restart from a moved bundle", []string{"/job/forker", "60", "30", "/job/libstdcxx", "1", "0"},
+					counted(60, "line 0\ndone\nchild exit 0\ndone\n"), true},
+			} {
+				wd := fmt.Sprintf("/job/%d", i)
 				t.Run(job.name, func(t *testing.T) {
-					wd := "/job/" + strings.TrimPrefix(job.name, "./")
 					if err := os.MkdirAll(filepath.Join(root, wd), 0o777); err != nil {
 						t.Fatal(err)
 					}
-					outputs := checkpointRestartInRoot(t, root, wd, []string{"PATH=/usr/bin:/bin", "USER=root", "HOME=/tmp"}, inside+"/bin/shim_dmtcp", "/job/"+strings.TrimPrefix(job.prog, "./"))
+					shims := []string{inside + "/bin/shim_dmtcp", inside + "/bin/shim_dmtcp"}
+					if job.moved {
+						shims[1] = strings.Replace(inside, "/bundle/", "/bundle-moved/", 1) + "/bin/shim_dmtcp"
+						t.Cleanup(func() { _ = os.Rename(filepath.Join(root, "bundle-moved"), filepath.Join(root, "bundle")) })
+					}
+					errOut := checkpointRestartInRoot(t, root, wd, []string{"PATH=/usr/bin:/bin", "USER=root", "HOME=/tmp"}, shims, job.want, job.argv...)
 					if job.name == "C++" {
-						first, _, _ := strings.Cut(outputs, "\n")
+						first, _, _ := strings.Cut(errOut, "\n")
 						real, _ := filepath.EvalSymlinks(filepath.Join(root, wantLib))
 						if first != "libstdc++ "+wantLib && first != "libstdc++ "+strings.TrimPrefix(real, root) {
 							t.Errorf("the C++ job ran with %q, want %s", first, wantLib)
@@ -199,14 +223,16 @@ func compile(t *testing.T, compiler string, args ...string) {
 	}
 }
 
-// checkpointRestartInRoot runs prog under the shim in root: vacated after
-// 900 ms (checkpoint, exit 85), then restarted to the end. Its stdout must
-// be that of an uninterrupted run; it returns the job's stderr.
-func checkpointRestartInRoot(t *testing.T, root, wd string, env []string, shim, prog string) string {
+// checkpointRestartInRoot runs argv under the shim in root: with
+// shims[0], vacated after 900 ms (checkpoint, exit 85), then restarted to
+// the end with shims[1], moving the bundle first when that is elsewhere.
+// Its stdout must be want, that of an uninterrupted run; it returns the
+// job's stderr.
+func checkpointRestartInRoot(t *testing.T, root, wd string, env []string, shims []string, want string, argv ...string) string {
 	t.Helper()
-	run := func(vacateAfter time.Duration) (int, string) {
-		cmd := inRoot(root, wd, env, shim, "--log", "shim.log", "--stdout", "job.out", "--stderr", "job.err", "--no-compress",
-			"--", prog, "60", "30", "0")
+	run := func(shim string, vacateAfter time.Duration) (int, string) {
+		args := append([]string{shim, "--log", "shim.log", "--stdout", "job.out", "--stderr", "job.err", "--no-compress", "--"}, argv...)
+		cmd := inRoot(root, wd, env, args...)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		if err := cmd.Start(); err != nil {
@@ -226,24 +252,30 @@ func checkpointRestartInRoot(t *testing.T, root, wd string, env []string, shim, 
 		b, _ := os.ReadFile(filepath.Join(root, wd, "shim.log"))
 		return string(b)
 	}
-	if code, stderr := run(900 * time.Millisecond); code != 85 {
+	if code, stderr := run(shims[0], 900*time.Millisecond); code != 85 {
 		t.Fatalf("vacate: exit %d, want 85 (checkpointed)\n%s\n%s", code, stderr, logOf())
 	}
-	if code, stderr := run(0); code != 0 {
+	if from, to := bundleOf(shims[0]), bundleOf(shims[1]); from != to {
+		if err := os.Rename(filepath.Join(root, from), filepath.Join(root, to)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if code, stderr := run(shims[1], 0); code != 0 {
 		t.Fatalf("restart: exit %d\n%s\n%s", code, stderr, logOf())
 	}
-	var want strings.Builder
-	for i := 0; i < 60; i++ {
-		fmt.Fprintf(&want, "line %d\n", i)
-	}
-	want.WriteString("done\n")
 	got, _ := os.ReadFile(filepath.Join(root, wd, "job.out"))
-	if string(got) != want.String() {
-		t.Errorf("job.out after a vacate and a restart in the minimal root differs from an uninterrupted run:\n%s\nlog:\n%s", got, logOf())
+	errOut, _ := os.ReadFile(filepath.Join(root, wd, "job.err"))
+	if string(got) != want {
+		t.Errorf("job.out after a vacate and a restart in the minimal root differs from an uninterrupted run:\n%s\njob.err:\n%s\nlog:\n%s", got, errOut, logOf())
 	}
 	if !strings.Contains(logOf(), "runtime libraries:") {
 		t.Errorf("the shim's log does not say which runtime libraries it used:\n%s", logOf())
 	}
-	errOut, _ := os.ReadFile(filepath.Join(root, wd, "job.err"))
 	return string(errOut)
+}
+
+// bundleOf is the directory below the root that holds the bundle of the
+// shim at p (inside the root): /bundle or /bundle-moved.
+func bundleOf(p string) string {
+	return "/" + strings.SplitN(strings.TrimPrefix(p, "/"), "/", 2)[0]
 }

@@ -306,8 +306,10 @@ func (s *supervisor) findEngine(ctx context.Context) error {
 		return exitcode.Errorf(exitcode.DMTCPNotFound, "%w", err)
 	}
 	// A bundle's copies of DMTCP's C++ runtime go on the loader path of
-	// DMTCP's commands and the job only where this node lacks them (see
-	// package runtimelib); DMTCP's commands inherit the shim's environment.
+	// DMTCP's commands and the job only where this node lacks them,
+	// through links in the staging directory, which has the same path on
+	// every machine (see package runtimelib); DMTCP's commands inherit
+	// the shim's environment.
 	if plan, err := runtimelib.Select(inst.Prefix, runtimelib.Node{LDLibraryPath: os.Getenv("LD_LIBRARY_PATH")}); err != nil {
 		return exitcode.Errorf(exitcode.DMTCPNotFound, "DMTCP at %s: %w", inst.Prefix, err)
 	} else if plan != nil {
@@ -315,9 +317,11 @@ func (s *supervisor) findEngine(ctx context.Context) error {
 		if ok, why := plan.GLIBCOK(); !ok {
 			s.log.Printf("warning: %s", why)
 		}
-		if v := plan.LDLibraryPath(os.Getenv("LD_LIBRARY_PATH")); v != "" {
-			os.Setenv("LD_LIBRARY_PATH", v)
+		dir := filepath.Join(s.stage, runtimelib.LinkDir)
+		if err := plan.Link(dir); err != nil {
+			return exitcode.Errorf(exitcode.CheckpointDir, "link the bundle's libraries: %w", err)
 		}
+		os.Setenv("LD_LIBRARY_PATH", runtimelib.LoaderPath(dir, os.Getenv("LD_LIBRARY_PATH")))
 	}
 	if err := inst.Probe(ctx); err != nil {
 		return exitcode.Errorf(exitcode.DMTCPNotFound, "DMTCP at %s does not run here: %w", inst.Prefix, err)

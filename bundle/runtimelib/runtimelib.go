@@ -268,6 +268,50 @@ func (p *Plan) LDLibraryPath(current string) string {
 	return strings.Join(dirs, ":")
 }
 
+// LinkDir is the name of the directory, in the shim's staging directory,
+// through which a job and DMTCP reach the bundle's libraries (see Link).
+const LinkDir = ".runtime-libs"
+
+// Link makes dir hold, by soname, a symbolic link to each bundle copy
+// this node needs, and nothing else (dir is made afresh).
+//
+// dir, not the bundle's own directories, goes on the loader path
+// (LoaderPath), because a restarted job keeps the environment it had at
+// its checkpoint: its LD_LIBRARY_PATH must name a directory that exists
+// at the same path on the next machine, whatever the new sandbox is
+// called and whatever that machine lacks. The shim's staging directory is
+// such a path (the same on every machine and for every run of a job), and
+// Link fills it anew on each start for the machine the job is on now:
+// empty on one that has every library, the links it needs on one that
+// lacks some. Without it, programs a job starts after a restart on a bare
+// node find no libstdc++ (the old sandbox's path is gone).
+func (p *Plan) Link(dir string) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, c := range p.Choices {
+		if c.FromBundle {
+			if err := os.Symlink(filepath.Join(c.Dir, c.Name), filepath.Join(dir, c.Name)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// LoaderPath is LD_LIBRARY_PATH for a job whose libraries Link put in
+// dir: dir before current. dir is there even when empty, so that a
+// restart on a node that lacks a library finds it at the same path.
+func LoaderPath(dir, current string) string {
+	if current == "" {
+		return dir
+	}
+	return dir + ":" + current
+}
+
 // GLIBCOK says whether the node's C library is new enough for the
 // bundle, with the reason when it is not (or cannot be told).
 func (p *Plan) GLIBCOK() (bool, string) {

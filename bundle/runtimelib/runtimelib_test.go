@@ -192,3 +192,40 @@ func TestLdSoConfFollowsIncludes(t *testing.T) {
 		t.Errorf("LdSoConf = %s", got)
 	}
 }
+
+// Link leaves in its directory exactly the bundle copies the node needs,
+// afresh on every call: a restart on another node refills the same path.
+func TestLink(t *testing.T) {
+	top := t.TempDir()
+	p := &Plan{Choices: []Choice{
+		{Lib: Lib{Name: "libstdc++.so.6"}, FromBundle: true, Dir: filepath.Join(top, Dir, "libstdc++.so.6")},
+		{Lib: Lib{Name: "libgcc_s.so.1"}, NodeCopy: "/lib/libgcc_s.so.1"},
+	}}
+	dir := filepath.Join(t.TempDir(), LinkDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(dir, "libatomic.so.1"), "left by the run on another node")
+	if err := p.Link(dir); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, " ") != "libstdc++.so.6" {
+		t.Errorf("link directory holds %v, want only libstdc++.so.6", names)
+	}
+	if target, _ := os.Readlink(filepath.Join(dir, "libstdc++.so.6")); target != filepath.Join(top, Dir, "libstdc++.so.6", "libstdc++.so.6") {
+		t.Errorf("link to %s", target)
+	}
+	for _, tt := range []struct{ current, want string }{
+		{"", dir},
+		{"/opt/site/lib", dir + ":/opt/site/lib"},
+	} {
+		if got := LoaderPath(dir, tt.current); got != tt.want {
+			t.Errorf("LoaderPath(%q) = %q, want %q", tt.current, got, tt.want)
+		}
+	}
+}
