@@ -9,7 +9,9 @@
 // execute node, Select looks for the node's own copy of each library where
 // the dynamic loader would find it; a library is taken from the bundle
 // only when the node has none, or has one that lacks a version DMTCP
-// needs. Only those libraries' directories go on the loader path.
+// needs. Only those libraries go on the loader path: the shim links them
+// into a directory of its own (Link, LoaderPath); the bundle's self-test
+// and "bundle verify" use their directories directly (LDLibraryPath).
 //
 // Why this is safe for the job: DMTCP preloads libdmtcp.so into the job,
 // and libdmtcp.so needs libstdc++.so.6, so whichever libstdc++ the loader
