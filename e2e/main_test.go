@@ -315,27 +315,29 @@ func build(work string) error {
 	ri := install{name: "real"}
 	if prefix, why := realDMTCP(); prefix == "" {
 		ri.skip = why
-	} else if ri.bundle, err = release(prefix, shimBin, filepath.Join(bundles, "real")); err != nil {
-		// A DMTCP that runs only inside the pool's chroot fails the
-		// bundle's self-test here: copy it by hand instead.
-		fmt.Printf("e2e: dmtcp-condor bundle of %s: %v; copying it by hand (without its C++ runtime)\n", prefix, err)
-		if ri.bundle, err = mk("real", prefix); err != nil {
-			ri.skip = fmt.Sprintf("cannot bundle the DMTCP at %s: %v", prefix, err)
+	} else if r, _ := dmtcptest.Real(); r.Real {
+		if ri.bundle, err = release(prefix, filepath.Join(bundles, "real")); err != nil {
+			return fmt.Errorf("dmtcp-condor bundle of %s: %w", prefix, err)
 		}
+	} else if ri.bundle, err = mk("real", prefix); err != nil {
+		// A DMTCP that runs only inside the pool's chroot fails the
+		// bundle's self-test here: it is copied by hand instead.
+		ri.skip = fmt.Sprintf("cannot bundle the DMTCP at %s: %v", prefix, err)
 	}
 	suite.installs = append(suite.installs, ri)
 	return nil
 }
 
 // release makes a bundle of the DMTCP at prefix with "dmtcp-condor
-// bundle", as a release does, and extracts it into dir; it returns the
-// extracted top directory. Its lib/runtime/ carries DMTCP's C++ runtime,
-// which the pool's node lacks in part (no libatomic1).
-func release(prefix, shim, dir string) (string, error) {
+// bundle", as a release does (with a release shim it builds from the
+// source tree), and extracts it into dir; it returns the extracted top
+// directory. Its lib/runtime/ carries DMTCP's C++ runtime, which the
+// pool's node lacks in part (no libatomic1).
+func release(prefix, dir string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	cmd := exec.Command(suite.cli, "bundle", "--version", "0.0.0", "--dmtcp-prefix", prefix, "--shim", shim, "-o", dir)
+	cmd := exec.Command(suite.cli, "bundle", "--version", "0.0.0", "--dmtcp-prefix", prefix, "-o", dir)
 	cmd.Dir = suite.repo
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("%v\n%s", err, out)
