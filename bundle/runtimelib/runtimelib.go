@@ -34,10 +34,13 @@ package runtimelib
 
 import (
 	"bufio"
+	"crypto/sha256"
 	"debug/elf"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -464,4 +467,81 @@ func newestDefined(path, prefix string) string {
 		}
 	}
 	return best
+}
+
+// Used is what a checkpoint records of one runtime library: where the job
+// and DMTCP got it on the machine that wrote the checkpoint. The shim
+// keeps the list in the checkpoint's manifest and gives it to Compare on
+// restart.
+type Used struct {
+	Name   string `json:"name"`
+	From   string `json:"from"`           // "bundle" or "node"
+	Path   string `json:"path,omitempty"` // the node's copy, for "node"
+	SHA256 string `json:"sha256"`         // of the copy used
+}
+
+// Used lists, for the checkpoint's manifest, which copy of each library
+// this node uses. root is the node's root ("" for "/").
+func (p *Plan) Used(root string) []Used {
+	var out []Used
+	for _, c := range p.Choices {
+		u := Used{Name: c.Name, From: "bundle", SHA256: c.SHA256}
+		if !c.FromBundle {
+			u.From, u.Path = "node", c.NodeCopy
+			u.SHA256, _ = fileSum(filepath.Join(root, c.NodeCopy))
+		}
+		out = append(out, u)
+	}
+	return out
+}
+
+// Compare checks a restart on this node against what the checkpoint
+// recorded. The restored processes keep in memory the libraries they had
+// at the checkpoint, so a difference does not stop the restart; the notes
+// say what differs, for the log (programs the job starts after the restart
+// get this node's choice). The error is for a node the bundled DMTCP
+// cannot run on at all (its glibc is too old), which dmtcp_restart would
+// otherwise report only as a loader error.
+func (p *Plan) Compare(recorded []Used, root string) (notes []string, err error) {
+	if ok, why := p.GLIBCOK(); !ok {
+		return nil, errors.New(why)
+	}
+	now := map[string]Used{}
+	for _, u := range p.Used(root) {
+		now[u.Name] = u
+	}
+	for _, was := range recorded {
+		is, ok := now[was.Name]
+		switch {
+		case !ok:
+			notes = append(notes, fmt.Sprintf("%s: the checkpoint used %s, this bundle no longer carries it", was.Name, was.describe()))
+		case is.SHA256 != was.SHA256 || is.From != was.From:
+			notes = append(notes, fmt.Sprintf("%s: the checkpoint used %s, this node uses %s; the restored processes keep the checkpoint's copy, programs they start get this node's", was.Name, was.describe(), is.describe()))
+		}
+	}
+	return notes, nil
+}
+
+func (u Used) describe() string {
+	sum := u.SHA256
+	if len(sum) > 12 {
+		sum = sum[:12]
+	}
+	if u.From == "node" {
+		return fmt.Sprintf("the node's %s (sha256 %s)", u.Path, sum)
+	}
+	return fmt.Sprintf("the bundle's copy (sha256 %s)", sum)
+}
+
+func fileSum(p string) (string, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -229,3 +229,53 @@ func TestLink(t *testing.T) {
 		}
 	}
 }
+
+// A restart compares this node's choices with the checkpoint's record:
+// differences are notes for the log, a glibc too old is an error.
+func TestCompare(t *testing.T) {
+	root := t.TempDir()
+	write(t, filepath.Join(root, "libgcc_s.so.1"), "the node's libgcc_s")
+	nodeSum, _ := sum(filepath.Join(root, "libgcc_s.so.1"))
+	plan := func(glibc string) *Plan {
+		return &Plan{GLIBC: "2.34", NodeGLIBC: glibc, Choices: []Choice{
+			{Lib: Lib{Name: "libstdc++.so.6", SHA256: "aaaa"}, FromBundle: true},
+			{Lib: Lib{Name: "libgcc_s.so.1", SHA256: "bbbb"}, NodeCopy: "/libgcc_s.so.1"},
+		}}
+	}
+	same := plan("2.36").Used(root)
+	if same[1].From != "node" || same[1].SHA256 != nodeSum || same[0].From != "bundle" || same[0].SHA256 != "aaaa" {
+		t.Fatalf("Used = %+v", same)
+	}
+	for _, tt := range []struct {
+		name     string
+		recorded []Used
+		glibc    string
+		notes    []string // substrings, one per note
+		err      string
+	}{
+		{"same node", same, "2.36", nil, ""},
+		{"libstdc++ came from the node", []Used{{Name: "libstdc++.so.6", From: "node", Path: "/usr/lib/libstdc++.so.6", SHA256: "cccc"}, same[1]}, "2.36",
+			[]string{"libstdc++.so.6: the checkpoint used the node's /usr/lib/libstdc++.so.6 (sha256 cccc), this node uses the bundle's copy (sha256 aaaa)"}, ""},
+		{"a library the bundle dropped", append(same, Used{Name: "libatomic.so.1", From: "bundle", SHA256: "dddd"}), "2.36",
+			[]string{"libatomic.so.1: the checkpoint used the bundle's copy (sha256 dddd), this bundle no longer carries it"}, ""},
+		{"glibc too old", same, "2.31", nil, "needs glibc 2.34, this machine has 2.31"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			notes, err := plan(tt.glibc).Compare(tt.recorded, root)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Errorf("err = %v, want %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil || len(notes) != len(tt.notes) {
+				t.Fatalf("notes %q, err %v; want %d notes", notes, err, len(tt.notes))
+			}
+			for i := range notes {
+				if !strings.Contains(notes[i], tt.notes[i]) {
+					t.Errorf("note %q, want %q", notes[i], tt.notes[i])
+				}
+			}
+		})
+	}
+}
