@@ -6,18 +6,20 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"text/template"
 	"time"
 
+	dmtcpcondor "github.com/dmtcp-condor/dmtcp-condor"
+	"github.com/dmtcp-condor/dmtcp-condor/bundle/runtimelib"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/dmtcp"
 	"github.com/dmtcp-condor/dmtcp-condor/submitgen"
 )
@@ -27,8 +29,8 @@ var assets embed.FS
 
 // DefaultNameTemplate is the tarball name release engineers have used
 // since the first releases (seed 000). A bundle of x86_64 binaries may
-// prefer "dmtcp_condor_integration-{{.Version}}-{{.Arch}}-Linux.tar.gz".
-const DefaultNameTemplate = "dmtcp_condor_integration-{{.Version}}-Any-Any.tar.gz"
+// prefer "dmtcp_condor_integration-{{.Version}}-{{.Arch}}-Linux.tar.{{.Ext}}".
+const DefaultNameTemplate = "dmtcp_condor_integration-{{.Version}}-Any-Any.tar.{{.Ext}}"
 
 // TopDir is the directory every entry of a bundle lives under; job
 // descriptions name it in dmtcp.bundle.
@@ -41,6 +43,7 @@ type Options struct {
 	Shim         string         // a static shim_dmtcp for the same architecture (ResolveShim)
 	OutDir       string         // where the tarball goes; "" is the current directory
 	NameTemplate string         // file name (text/template over NameData); "" is DefaultNameTemplate
+	Compression  string         // one of Compressions; "" is gz
 	MTime        time.Time      // every entry's mtime (SourceDate); must be set
 	// LibPath are extra directories to resolve DMTCP's shared libraries
 	// in, before the system's (the caller's $LD_LIBRARY_PATH: EasyBuild
@@ -57,6 +60,7 @@ type NameData struct {
 	Arch         string // the binaries' architecture as uname -m says it: x86_64, aarch64
 	GOARCH       string // the same in Go's words: amd64, arm64
 	OS           string // "Linux"
+	Ext          string // the compression: gz, zst or xz
 }
 
 // Result describes a written bundle.
@@ -71,6 +75,10 @@ type Result struct {
 	// Unresolved are libraries DMTCP needs that were not found here: the
 	// bundle runs only where the execute node has them.
 	Unresolved []string `json:"unresolved,omitempty"`
+	// Licenses are the licence texts in the bundle and what each covers;
+	// LicenseMissing the copied libraries whose licence was not found.
+	Licenses       []License `json:"licenses"`
+	LicenseMissing []string  `json:"license_missing,omitempty"`
 	// Verified says how the bundle was checked after it was written.
 	Verified string `json:"verified"`
 }
@@ -85,8 +93,6 @@ type entry struct {
 	size int64
 }
 
-var versionRE = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z.+~_-]*$`)
-
 // Build writes the bundle and then verifies it (see Verify). It refuses an
 // incomplete DMTCP install, a shim that is not static or not for DMTCP's
 // architecture, and a name that is not a plain file name.
@@ -95,8 +101,8 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if say == nil {
 		say = func(string, ...any) {}
 	}
-	if !versionRE.MatchString(o.Version) {
-		return nil, fmt.Errorf("bundle version %q: use letters, digits and . + ~ _ - only, such as 1.2.0", o.Version)
+	if err := CheckVersion(o.Version); err != nil {
+		return nil, fmt.Errorf("bundle: %w", err)
 	}
 	if o.MTime.IsZero() {
 		return nil, errors.New("bundle: no timestamp for the entries; set SOURCE_DATE_EPOCH or build inside the project's git checkout")
@@ -136,8 +142,13 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		}
 	}
 	libs, unresolved := resolveSharedLibs(elfs, searchDirs(in, o.LibPath))
+	copies := map[string]string{}
 	for _, l := range libs {
-		files = append(files, &entry{name: "lib/" + l.Name, src: l.Path})
+		// Each library alone in its own directory, so that a node puts on
+		// its loader path only those it lacks (see package runtimelib).
+		files = append(files, &entry{name: runtimelib.Dir + "/" + l.Name + "/" + l.Name, src: l.Path})
+		elfs = append(elfs, l.Path)
+		copies[l.Name] = l.Path
 		by := l.NeededBy
 		if len(by) > 3 {
 			by = append(by[:3:3], fmt.Sprintf("%d more", len(l.NeededBy)-3))
@@ -148,7 +159,39 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		say("  warning: %s not found here; the bundle runs only where the execute node has it", u)
 	}
 
-	generated, err := generatedEntries(o, files, libs)
+	glibc := ""
+	if len(libs) > 0 {
+		m, err := runtimelib.Describe(elfs, copies, func(p string) (string, error) { sum, _, err := sumFile(p); return sum, err })
+		if err != nil {
+			return nil, fmt.Errorf("bundle: %w", err)
+		}
+		data, err := json.MarshalIndent(m, "", "  ")
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, &entry{name: runtimelib.Dir + "/" + runtimelib.ManifestFile, data: append(data, '\n')})
+		if glibc = m.GLIBC; glibc != "" {
+			say("  DMTCP and these libraries need glibc %s or newer on the execute nodes", m.GLIBC)
+		}
+	}
+
+	hasCOPYING := false
+	for _, e := range files {
+		hasCOPYING = hasCOPYING || e.name == "doc/dmtcp/COPYING"
+	}
+	licEntries, lics, licMissing := runtimeLicenses(ctx, libs, hasCOPYING)
+	for _, m := range licMissing {
+		say("  warning: no licence of %s found in this machine's package documentation; add it to the bundle before you distribute it", m)
+	}
+	files = append(files, licEntries...)
+	files = append(files, &entry{name: "LICENSE", data: dmtcpcondor.License})
+	lics = append([]License{{Name: "LICENSE", Covers: []string{"dmtcp-condor: shim_dmtcp, job.yaml, job.sub, examples/"}}}, lics...)
+	if hasCOPYING {
+		lics = append(lics, License{Name: "doc/dmtcp/COPYING", Covers: []string{"DMTCP: bin/dmtcp_*, bin/mtcp_restart, lib/dmtcp/"}})
+	}
+	sort.Slice(lics, func(i, j int) bool { return lics[i].Name < lics[j].Name })
+
+	generated, err := generatedEntries(o, files, libs, glibc, lics)
 	if err != nil {
 		return nil, err
 	}
@@ -168,11 +211,14 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create output directory %s: %w", outDir, err)
 	}
-	out := filepath.Join(outDir, name)
+	out, err := OutputPath(outDir, name)
+	if err != nil {
+		return nil, fmt.Errorf("bundle: %w", err)
+	}
 	say("writing %s (%d entries)", out, len(entries))
-	res := &Result{Path: out, TopDir: TopDir(o.Version), SharedLibs: libs, Unresolved: unresolved}
+	res := &Result{Path: out, TopDir: TopDir(o.Version), SharedLibs: libs, Unresolved: unresolved, Licenses: lics, LicenseMissing: licMissing}
 	if err := WriteFileAtomic(out, func(w io.Writer) error {
-		return writeTarGz(w, TopDir(o.Version), entries, o.MTime)
+		return writeTar(w, o.Compression, TopDir(o.Version), entries, o.MTime)
 	}); err != nil {
 		return nil, err
 	}
@@ -209,13 +255,23 @@ func fileName(o Options, target arch) (string, error) {
 		return "", fmt.Errorf("--name-template %q: %w", tmplText, err)
 	}
 	var b strings.Builder
-	data := NameData{Version: o.Version, DMTCPVersion: orUnknown(o.Install.Version), Arch: target.uname, GOARCH: target.goarch, OS: "Linux"}
+	ext := o.Compression
+	if ext == "" {
+		ext = "gz"
+	}
+	if _, err := compressor(io.Discard, ext); err != nil {
+		return "", err
+	}
+	data := NameData{Version: o.Version, DMTCPVersion: orUnknown(o.Install.Version), Arch: target.uname, GOARCH: target.goarch, OS: "Linux", Ext: ext}
 	if err := t.Execute(&b, data); err != nil {
-		return "", fmt.Errorf("--name-template %q: %w (fields: .Version .DMTCPVersion .Arch .GOARCH .OS)", tmplText, err)
+		return "", fmt.Errorf("--name-template %q: %w (fields: .Version .DMTCPVersion .Arch .GOARCH .OS .Ext)", tmplText, err)
 	}
 	name := b.String()
 	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00\n") {
 		return "", fmt.Errorf("--name-template %q gives %q, which is not a file name; write the directory with -o", tmplText, name)
+	}
+	if !strings.HasSuffix(name, ".tar."+ext) {
+		return "", fmt.Errorf("--name-template %q gives %q, which does not end in .tar.%s as --compression %s writes; end it with .tar.{{.Ext}}", tmplText, name, ext, ext)
 	}
 	return name, nil
 }
@@ -242,12 +298,44 @@ func dmtcpEntries(in *dmtcp.Install) ([]*entry, error) {
 	}
 	seen := map[string]bool{}
 	for _, e := range out {
+		real, err := insidePrefix(in.Prefix, e.src)
+		if err != nil {
+			return nil, err
+		}
+		e.src = real // read what was checked, not the link again
 		if seen[e.name] {
 			return nil, fmt.Errorf("bundle: DMTCP at %s has two files named %s", in.Prefix, e.name)
 		}
 		seen[e.name] = true
 	}
 	return out, nil
+}
+
+// insidePrefix resolves every symbolic link in p, a file of the DMTCP
+// install at prefix, and refuses one that leads out of the prefix: a
+// link to /etc/shadow would otherwise put that file into a tarball that
+// anyone may download. The bundle copies files from outside the prefix
+// only as shared libraries the loader search found (resolveSharedLibs).
+func insidePrefix(prefix, p string) (string, error) {
+	root, err := filepath.EvalSymlinks(prefix)
+	if err != nil {
+		return "", fmt.Errorf("bundle: resolve the DMTCP prefix %s: %w", prefix, err)
+	}
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return "", fmt.Errorf("bundle: %s: %w", p, err)
+	}
+	if rel, err := filepath.Rel(root, real); err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		return "", fmt.Errorf("bundle: %s is a symbolic link to %s, outside the DMTCP install %s; a bundle copies only DMTCP's own files: replace the link with the file it should be, or remove it", p, real, prefix)
+	}
+	st, err := os.Stat(real)
+	if err != nil {
+		return "", fmt.Errorf("bundle: %s: %w", p, err)
+	}
+	if !st.Mode().IsRegular() {
+		return "", fmt.Errorf("bundle: %s is not a regular file (%v); a bundle holds only files", p, st.Mode().Type())
+	}
+	return real, nil
 }
 
 // dmtcpLicense finds DMTCP's license text, which must travel with its
@@ -267,24 +355,23 @@ func dmtcpLicense(prefix string) string {
 
 // generatedEntries are the files the bundle adds: the example job, its
 // submit file rendered by submitgen for this bundle, README and VERSION.
-func generatedEntries(o Options, files []*entry, libs []SharedLib) ([]*entry, error) {
+func generatedEntries(o Options, files []*entry, libs []SharedLib, glibc string, lics []License) ([]*entry, error) {
 	in := o.Install
 	data := map[string]any{
 		"Version":      o.Version,
 		"DMTCPVersion": orUnknown(in.Version),
 		"DMTCPMajor":   orUnknown(strings.SplitN(in.Version, ".", 2)[0]),
 		"Rule":         strings.Repeat("=", len("dmtcp_condor_integration "+o.Version)),
+		"GLIBC":        glibc,
+		"Licenses":     licenseLines(lics),
 	}
 	var progs, dmtcpLibs, shared []string
-	hasLicense := false
 	for _, e := range files {
 		switch dir, base := path.Split(e.name); {
 		case dir == "bin/" && base != "shim_dmtcp", dir == "lib/dmtcp/" && e.exec:
 			progs = append(progs, base)
 		case dir == "lib/dmtcp/":
 			dmtcpLibs = append(dmtcpLibs, base)
-		case e.name == "doc/dmtcp/COPYING":
-			hasLicense = true
 		}
 	}
 	for _, l := range libs {
@@ -294,7 +381,6 @@ func generatedEntries(o Options, files []*entry, libs []SharedLib) ([]*entry, er
 	data["Programs"] = progs
 	data["Libraries"] = dmtcpLibs
 	data["SharedLibs"] = shared
-	data["DMTCPLicense"] = hasLicense
 
 	readme, err := execAsset("README.tmpl", data)
 	if err != nil {
@@ -327,6 +413,17 @@ func generatedEntries(o Options, files []*entry, libs []SharedLib) ([]*entry, er
 		{name: "job.sub", data: sub.Bytes()},
 		{name: "examples/count.sh", data: count, exec: true},
 	}, nil
+}
+
+// licenseLines lays out the licences for README: each file, then what
+// it covers, indented below it.
+func licenseLines(lics []License) string {
+	var b strings.Builder
+	for _, l := range lics {
+		fmt.Fprintf(&b, "  %s\n", l.Name)
+		fmt.Fprintf(&b, "      %s\n", strings.Join(l.Covers, ", "))
+	}
+	return strings.TrimRight(b.String(), "\n")
 }
 
 func execAsset(name string, data any) ([]byte, error) {

@@ -269,7 +269,7 @@ func TestBundleRefuses(t *testing.T) {
 		{"shim not ELF", Options{Install: in, Shim: launch}, "not an ELF program"},
 		{"slash in name", Options{Install: in, NameTemplate: "x/{{.Version}}.tar.gz"}, "not a file name"},
 		{"unknown field", Options{Install: in, NameTemplate: "{{.Platform}}.tar.gz"}, "--name-template"},
-		{"bad version", Options{Install: in, Version: "1.2 beta"}, "bundle version"},
+		{"bad version", Options{Install: in, Version: "1.2 beta"}, `--version "1.2 beta"`},
 		{"no mtime", Options{Install: in, MTime: time.Time{}}, "SOURCE_DATE_EPOCH"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

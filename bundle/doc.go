@@ -4,12 +4,12 @@
 // (dmtcp_condor_integration-<version>-Any-Any.tar.gz).
 //
 // For most uses, locate DMTCP with dmtcp.Locate, learn its version with
-// Identify, pick a shim with ResolveShim and a timestamp with SourceDate,
+// Identify, pick a release shim with Shim.Resolve and a timestamp with SourceDate,
 // then call Build:
 //
 //	inst, err := dmtcp.Locate(dmtcp.Search{Prefix: "/opt/dmtcp"})
 //	inst.Identify(ctx)
-//	shim, cleanup, err := bundle.ResolveShim(ctx, bundle.ShimSource{Version: "1.2.0", GOARCH: "amd64"})
+//	shim, how, cleanup, err := bundle.Shim.Resolve(ctx, bundle.Source{Version: "1.2.0", GOARCH: "amd64"})
 //	when, from, err := bundle.SourceDate(ctx, os.Getenv, ".", "1.2.0")
 //	res, err := bundle.Build(ctx, bundle.Options{Version: "1.2.0", Install: inst, Shim: shim, MTime: when, OutDir: "dist"})
 //

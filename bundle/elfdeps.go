@@ -1,7 +1,6 @@
 package bundle
 
 import (
-	"bufio"
 	"debug/elf"
 	"errors"
 	"fmt"
@@ -11,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/dmtcp-condor/dmtcp-condor/bundle/runtimelib"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/dmtcp"
 )
 
@@ -151,39 +151,8 @@ func isSystemLib(name string) bool {
 func searchDirs(in *dmtcp.Install, extra []string) []string {
 	dirs := append([]string(nil), extra...)
 	dirs = append(dirs, filepath.Join(in.Prefix, "lib"), filepath.Join(in.Prefix, "lib64"), in.LibDir)
-	dirs = append(dirs, ldSoConf("/etc/ld.so.conf", 0)...)
+	dirs = append(dirs, runtimelib.LdSoConf("", "/etc/ld.so.conf", 0)...)
 	dirs = append(dirs, "/lib64", "/usr/lib64", "/lib", "/usr/lib")
-	return dirs
-}
-
-// ldSoConf reads the loader's configuration, following include lines.
-func ldSoConf(file string, depth int) []string {
-	f, err := os.Open(file)
-	if err != nil || depth > 4 {
-		return nil
-	}
-	defer f.Close()
-	var dirs []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line, _, _ := strings.Cut(sc.Text(), "#")
-		line = strings.TrimSpace(line)
-		if rest, ok := strings.CutPrefix(line, "include "); ok {
-			pattern := strings.TrimSpace(rest)
-			if !filepath.IsAbs(pattern) {
-				pattern = filepath.Join(filepath.Dir(file), pattern)
-			}
-			matches, _ := filepath.Glob(pattern)
-			sort.Strings(matches)
-			for _, m := range matches {
-				dirs = append(dirs, ldSoConf(m, depth+1)...)
-			}
-			continue
-		}
-		if line != "" && filepath.IsAbs(line) {
-			dirs = append(dirs, line)
-		}
-	}
 	return dirs
 }
 
@@ -290,7 +259,9 @@ func findLib(name string, dirs []string, class elf.Class, machine elf.Machine) s
 		if err != nil {
 			continue
 		}
-		ok := f.Class == class && f.Machine == machine
+		// Only a shared library of the program's kind: a link in a
+		// library directory to anything else is not copied.
+		ok := f.Class == class && f.Machine == machine && f.Type == elf.ET_DYN
 		f.Close()
 		if ok {
 			return real

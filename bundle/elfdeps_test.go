@@ -5,8 +5,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
+
+	"github.com/dmtcp-condor/dmtcp-condor/bundle/runtimelib"
 )
 
 // A C++ program with a private library found through $ORIGIN: the bundle
@@ -39,7 +40,7 @@ func TestResolveSharedLibs(t *testing.T) {
 	gxx("-o", prog, src("prog.cc", "#include <iostream>\nint private_answer();\nint main() { std::cout << private_answer() << std::endl; }\n"),
 		"-L"+filepath.Join(dir, "lib"), "-l:libprivate.so.1", "-Wl,-rpath,$ORIGIN/../lib")
 
-	libs, unresolved := resolveSharedLibs([]string{prog}, ldSoConf("/etc/ld.so.conf", 0))
+	libs, unresolved := resolveSharedLibs([]string{prog}, runtimelib.LdSoConf("", "/etc/ld.so.conf", 0))
 	names := map[string]SharedLib{}
 	for _, l := range libs {
 		names[l.Name] = l
@@ -65,7 +66,7 @@ func TestResolveSharedLibs(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, "lib", "libprivate.so.1")); err != nil {
 		t.Fatal(err)
 	}
-	_, unresolved = resolveSharedLibs([]string{prog}, ldSoConf("/etc/ld.so.conf", 0))
+	_, unresolved = resolveSharedLibs([]string{prog}, runtimelib.LdSoConf("", "/etc/ld.so.conf", 0))
 	if len(unresolved) != 1 || unresolved[0] != "libprivate.so.1 (needed by prog)" {
 		t.Errorf("unresolved = %v", unresolved)
 	}
@@ -80,26 +81,5 @@ func TestIsSystemLib(t *testing.T) {
 		if got := isSystemLib(name); got != want {
 			t.Errorf("isSystemLib(%s) = %v", name, got)
 		}
-	}
-}
-
-func TestLdSoConfFollowsIncludes(t *testing.T) {
-	dir := t.TempDir()
-	conf := filepath.Join(dir, "ld.so.conf")
-	if err := os.MkdirAll(filepath.Join(dir, "ld.so.conf.d"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	files := map[string]string{
-		conf: "# comment\n/opt/first\ninclude ld.so.conf.d/*.conf\n",
-		filepath.Join(dir, "ld.so.conf.d", "b.conf"): "/opt/b\n",
-		filepath.Join(dir, "ld.so.conf.d", "a.conf"): "/opt/a # trailing comment\nrelative/ignored\n",
-	}
-	for p, text := range files {
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if got := strings.Join(ldSoConf(conf, 0), " "); got != "/opt/first /opt/a /opt/b" {
-		t.Errorf("ldSoConf = %s", got)
 	}
 }

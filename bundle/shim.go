@@ -1,7 +1,9 @@
 package bundle
 
 import (
+	"bytes"
 	"context"
+	"debug/buildinfo"
 	"debug/elf"
 	"fmt"
 	"os"
@@ -18,85 +20,160 @@ const ShimPackage = "github.com/dmtcp-condor/dmtcp-condor/cmd/shim_dmtcp"
 // VersionVar is the variable a release stamps the shim's version into.
 const VersionVar = "github.com/dmtcp-condor/dmtcp-condor/shim.Version"
 
-// ShimSource says where a shim_dmtcp may come from.
-type ShimSource struct {
-	Path    string // given by the user (--shim): used as it is
-	Self    string // the running dmtcp-condor: a release keeps the shim beside it
-	GOARCH  string // the architecture the shim must be built for
-	Version string // stamped into a built shim
-	Dir     string // a source checkout to build in; "" is the current directory
+// Program is one of the two release binaries: what it is called, where
+// its source is, and how it says its version.
+type Program struct {
+	Name       string // shim_dmtcp
+	Flag       string // the flag that gives a ready binary: --shim
+	Package    string // its main package
+	VersionVar string // the variable -X stamps the version into
+	// VersionFormat is what "NAME --version" prints, with %s the version.
+	VersionFormat string
 }
 
-// ResolveShim returns a static shim_dmtcp for s.GOARCH: s.Path when given;
-// else the one a release installs beside dmtcp-condor (the same directory,
-// as in the release archives, or ../libexec/dmtcp-condor/ as in the
-// packages) when it is static, for that architecture and, where it can
-// run here, says it is s.Version; else one built
-// from source with the go command (CGO off, trimmed, version stamped), which
-// works inside the project's checkout. how says which, for progress
-// output; cleanup removes a built shim.
-func ResolveShim(ctx context.Context, s ShimSource) (path, how string, cleanup func(), err error) {
-	nothing := func() {}
-	if s.Path != "" {
-		return s.Path, "--shim " + s.Path, nothing, nil
-	}
-	if s.Self != "" {
-		dir := filepath.Dir(s.Self)
-		for _, p := range []string{
-			filepath.Join(dir, "shim_dmtcp"),
-			filepath.Join(dir, "..", "libexec", "dmtcp-condor", "shim_dmtcp"),
-		} {
-			if usableShim(p, s.GOARCH) && shimVersionIs(ctx, p, s.GOARCH, s.Version) {
-				return filepath.Clean(p), "installed beside dmtcp-condor", nothing, nil
-			}
-		}
-	}
-	tmp, err := os.MkdirTemp("", "dmtcp-condor-shim-")
-	if err != nil {
-		return "", "", nothing, fmt.Errorf("build shim_dmtcp: %w", err)
-	}
-	cleanup = func() { os.RemoveAll(tmp) }
-	out := filepath.Join(tmp, "shim_dmtcp")
-	if err := BuildShim(ctx, s.Dir, out, s.GOARCH, s.Version); err != nil {
-		cleanup()
-		return "", "", nothing, fmt.Errorf("no shim_dmtcp for %s beside dmtcp-condor, and building one failed; give --shim PATH (a static shim_dmtcp for %s) or run inside the dmtcp-condor source tree: %w", s.GOARCH, s.GOARCH, err)
-	}
-	return out, "built from source for " + s.GOARCH, cleanup, nil
-}
+var (
+	// Shim is shim_dmtcp.
+	Shim = Program{Name: "shim_dmtcp", Flag: "--shim", Package: ShimPackage, VersionVar: VersionVar, VersionFormat: "shim_dmtcp %s"}
+	// CLI is the dmtcp-condor tool.
+	CLI = Program{Name: "dmtcp-condor", Flag: "--cli", Package: "github.com/dmtcp-condor/dmtcp-condor/cmd/dmtcp-condor",
+		VersionVar: "main.version", VersionFormat: "dmtcp-condor version %s"}
+)
 
-// BuildShim builds a static, reproducible shim_dmtcp (no build ID, no
-// paths of this machine, no VCS stamp) for goarch into out, with version
-// stamped where --version reads it.
-func BuildShim(ctx context.Context, dir, out, goarch, version string) error {
+// Build builds a release binary of p from the source tree at dir ("" is
+// the current directory) for goarch into out: static (CGO_ENABLED=0),
+// stripped (-s -w), reproducible (-trimpath, no build ID, no VCS stamp)
+// and stamped with version.
+func (p Program) Build(ctx context.Context, dir, out, goarch, version string) error {
 	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false",
-		"-ldflags", "-s -w -buildid= -X "+VersionVar+"="+version, "-o", out, ShimPackage)
+		"-ldflags", "-s -w -buildid= -X "+p.VersionVar+"="+version, "-o", out, p.Package)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+goarch)
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build %s: %w: %s", ShimPackage, err, strings.TrimSpace(string(b)))
+		return fmt.Errorf("go build %s: %w: %s", p.Package, err, strings.TrimSpace(string(b)))
 	}
 	return nil
 }
 
-// usableShim says whether p is a static ELF program for goarch.
-func usableShim(p, goarch string) bool {
-	f, err := elf.Open(p)
+// CheckRelease says whether the binary at path is a release build of p
+// for goarch and version: an ELF program for goarch, static, stripped,
+// built with -trimpath and CGO off, and saying version. It runs
+// "path --version" where it can run here; for another architecture it
+// can only insist that the version string is in the binary. It returns
+// what it checked.
+func (p Program) CheckRelease(ctx context.Context, path, goarch, version string) (string, error) {
+	rebuild := fmt.Sprintf("build it with CGO_ENABLED=0 GOARCH=%s go build -trimpath -ldflags \"-s -w -X %s=%s\" ./cmd/%s, or leave out %s to build it from the source tree",
+		goarch, p.VersionVar, version, p.Name, p.Flag)
+	f, err := elf.Open(path)
 	if err != nil {
-		return false
+		return "", fmt.Errorf("%s %s: not an ELF program (%v); %s", p.Flag, path, err, rebuild)
 	}
-	defer f.Close()
-	static, _ := isStatic(f)
-	a, err := ArchOf(p)
-	return static && err == nil && a == goarch
+	static, why := isStatic(f)
+	stripped := f.Section(".symtab") == nil
+	f.Close()
+	a, err := ArchOf(path)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("%s: %w", p.Flag, err)
+	case a != goarch:
+		return "", fmt.Errorf("%s %s is for %s, not %s; %s", p.Flag, path, a, goarch, rebuild)
+	case !static:
+		return "", fmt.Errorf("%s %s is not static (%s): a development build; %s", p.Flag, path, why, rebuild)
+	case !stripped:
+		return "", fmt.Errorf("%s %s is not stripped (it has a symbol table): a development build; %s", p.Flag, path, rebuild)
+	}
+	bi, err := buildinfo.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("%s %s: no Go build information (%v); %s", p.Flag, path, err, rebuild)
+	}
+	settings := map[string]string{}
+	for _, s := range bi.Settings {
+		settings[s.Key] = s.Value
+	}
+	if settings["-trimpath"] != "true" || settings["CGO_ENABLED"] != "0" {
+		return "", fmt.Errorf("%s %s was built without -trimpath or with cgo (-trimpath=%q CGO_ENABLED=%q); %s", p.Flag, path, settings["-trimpath"], settings["CGO_ENABLED"], rebuild)
+	}
+	want := fmt.Sprintf(p.VersionFormat, version)
+	if goarch == runtime.GOARCH {
+		out, err := exec.CommandContext(ctx, path, "--version").Output()
+		got := strings.TrimSpace(string(out))
+		if err != nil || got != want {
+			return "", fmt.Errorf("%s %s --version says %q, not %q (%v); %s", p.Flag, path, got, want, err, rebuild)
+		}
+		return fmt.Sprintf("%s: static, stripped, -trimpath, --version says %s", p.Name, version), nil
+	}
+	// -trimpath keeps -ldflags out of the build information, so the
+	// stamp is looked for as a string.
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	if !bytes.Contains(data, []byte(version)) {
+		return "", fmt.Errorf("%s %s does not hold the version %s; %s", p.Flag, path, version, rebuild)
+	}
+	return fmt.Sprintf("%s: static, stripped, -trimpath, holds %s (not run: %s)", p.Name, version, goarch), nil
 }
 
-// shimVersionIs says whether the shim at p reports version, or cannot be
-// asked because it is for another architecture: a shim left beside
-// dmtcp-condor by another release must not end up in this one's bundle.
-func shimVersionIs(ctx context.Context, p, goarch, version string) bool {
-	if goarch != runtime.GOARCH {
-		return true
+// Source says where a release binary may come from.
+type Source struct {
+	Path string // given by the user (--shim, --cli): used only if it is a release build
+	// Candidates are ready binaries tried next: a release keeps shim_dmtcp
+	// beside dmtcp-condor, a package in ../libexec/dmtcp-condor/, and the
+	// running dmtcp-condor may itself be a release build.
+	Candidates []string
+	GOARCH     string // the architecture the binary must be for
+	Version    string // the release
+	Dir        string // a source checkout to build in; "" is the current directory
+}
+
+// ShimCandidates are where a release or a package puts shim_dmtcp,
+// relative to the running dmtcp-condor at self.
+func ShimCandidates(self string) []string {
+	if self == "" {
+		return nil
 	}
-	out, err := exec.CommandContext(ctx, p, "--version").Output()
-	return err == nil && strings.TrimSpace(string(out)) == "shim_dmtcp "+version
+	dir := filepath.Dir(self)
+	return []string{filepath.Join(dir, "shim_dmtcp"), filepath.Clean(filepath.Join(dir, "..", "libexec", "dmtcp-condor", "shim_dmtcp"))}
+}
+
+// Resolve returns a release build of p for s.GOARCH and s.Version, never a
+// development build: s.Path when given and a release build (else an
+// error); else the first of s.Candidates that is one; else one built from
+// the source tree (which works inside the project's checkout). how says
+// which and what was checked; cleanup removes a built binary.
+func (p Program) Resolve(ctx context.Context, s Source) (path, how string, cleanup func(), err error) {
+	nothing := func() {}
+	if s.Path != "" {
+		checked, err := p.CheckRelease(ctx, s.Path, s.GOARCH, s.Version)
+		if err != nil {
+			return "", "", nothing, err
+		}
+		return s.Path, p.Flag + " " + s.Path + " (" + checked + ")", nothing, nil
+	}
+	for _, c := range s.Candidates {
+		if checked, err := p.CheckRelease(ctx, c, s.GOARCH, s.Version); err == nil {
+			return c, c + " (" + checked + ")", nothing, nil
+		}
+	}
+	tmp, err := os.MkdirTemp("", "dmtcp-condor-build-")
+	if err != nil {
+		return "", "", nothing, fmt.Errorf("build %s: %w", p.Name, err)
+	}
+	cleanup = func() { os.RemoveAll(tmp) }
+	out := filepath.Join(tmp, p.Name)
+	if err := p.Build(ctx, s.Dir, out, s.GOARCH, s.Version); err != nil {
+		cleanup()
+		return "", "", nothing, fmt.Errorf("no release build of %s %s for %s at hand, and building one failed; give %s PATH (a static, stripped %s %s for %s) or run inside the dmtcp-condor source tree: %w",
+			p.Name, s.Version, s.GOARCH, p.Flag, p.Name, s.Version, s.GOARCH, err)
+	}
+	checked, err := p.CheckRelease(ctx, out, s.GOARCH, s.Version)
+	if err != nil {
+		cleanup()
+		return "", "", nothing, fmt.Errorf("the %s built from source is not a release build: %w", p.Name, err)
+	}
+	return out, "built from source for " + s.GOARCH + " (" + checked + ")", cleanup, nil
+}
+
+// BuildShim builds a release shim_dmtcp (see Program.Build).
+func BuildShim(ctx context.Context, dir, out, goarch, version string) error {
+	return Shim.Build(ctx, dir, out, goarch, version)
 }

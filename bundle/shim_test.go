@@ -11,6 +11,9 @@ import (
 	"time"
 )
 
+// Resolve takes a release build and never a development one: a given
+// binary must be one of the right version, a binary at hand is used only
+// if it is, and otherwise one is built from source.
 func TestResolveShim(t *testing.T) {
 	ctx := context.Background()
 	// A release archive: dmtcp-condor with shim_dmtcp beside it.
@@ -29,33 +32,52 @@ func TestResolveShim(t *testing.T) {
 	if err := os.Link(shimBin, filepath.Join(libexec, "shim_dmtcp")); err != nil {
 		t.Fatal(err)
 	}
+	// A development build: dynamic (cgo), unstripped, unstamped.
+	dev := filepath.Join(t.TempDir(), "shim_dmtcp")
+	cmd := exec.Command("go", "build", "-o", dev, ShimPackage)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
 	for _, tt := range []struct {
 		name    string
-		src     ShimSource
+		src     Source
 		want    string // path, or "" for a built one
-		wantHow string
+		wantHow string // or the error
+		fails   bool
 	}{
-		{"given", ShimSource{Path: "/some/shim", GOARCH: runtime.GOARCH}, "/some/shim", "--shim"},
-		{"beside", ShimSource{Self: self, GOARCH: runtime.GOARCH, Version: "1.2.0"}, beside, "installed beside"},
-		{"libexec", ShimSource{Self: filepath.Join(usr, "bin", "dmtcp-condor"), GOARCH: runtime.GOARCH, Version: "1.2.0"}, filepath.Join(libexec, "shim_dmtcp"), "installed beside"},
-		{"another release's shim beside: built", ShimSource{Self: self, GOARCH: runtime.GOARCH, Version: "1.3.0"}, "", "built from source for " + runtime.GOARCH},
-		{"other arch beside: built", ShimSource{Self: self, GOARCH: otherArch(), Version: "9.9.9"}, "", "built from source for " + otherArch()},
+		{"given release", Source{Path: shimBin, GOARCH: runtime.GOARCH, Version: "1.2.0"}, shimBin, "--shim " + shimBin + " (shim_dmtcp: static, stripped, -trimpath, --version says 1.2.0)", false},
+		{"given, another version", Source{Path: shimBin, GOARCH: runtime.GOARCH, Version: "1.3.0"}, "", `--version says "shim_dmtcp 1.2.0", not "shim_dmtcp 1.3.0"`, true},
+		{"given development build", Source{Path: dev, GOARCH: runtime.GOARCH, Version: "1.2.0"}, "", "is not stripped", true},
+		{"given dynamic", Source{Path: "/bin/true", GOARCH: runtime.GOARCH, Version: "1.2.0"}, "", "is not static", true},
+		{"given, another arch", Source{Path: shimBin, GOARCH: otherArch(), Version: "1.2.0"}, "", "is for " + runtime.GOARCH, true},
+		{"beside", Source{Candidates: ShimCandidates(self), GOARCH: runtime.GOARCH, Version: "1.2.0"}, beside, beside + " (shim_dmtcp: static", false},
+		{"libexec", Source{Candidates: ShimCandidates(filepath.Join(usr, "bin", "dmtcp-condor")), GOARCH: runtime.GOARCH, Version: "1.2.0"}, filepath.Join(libexec, "shim_dmtcp"), "", false},
+		{"development build beside: built", Source{Candidates: []string{dev}, GOARCH: runtime.GOARCH, Version: "1.2.0"}, "", "built from source for " + runtime.GOARCH, false},
+		{"another release's shim beside: built", Source{Candidates: ShimCandidates(self), GOARCH: runtime.GOARCH, Version: "1.3.0"}, "", "built from source for " + runtime.GOARCH, false},
+		{"other arch: built", Source{Candidates: ShimCandidates(self), GOARCH: otherArch(), Version: "9.9.9"}, "", "built from source for " + otherArch() + " (shim_dmtcp: static, stripped, -trimpath, holds 9.9.9 (not run: " + otherArch() + "))", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			p, how, cleanup, err := ResolveShim(ctx, tt.src)
+			p, how, cleanup, err := Shim.Resolve(ctx, tt.src)
+			if tt.fails {
+				if err == nil || !strings.Contains(err.Error(), tt.wantHow) || !strings.Contains(err.Error(), "--shim") {
+					t.Errorf("err = %v, want one naming --shim and %q", err, tt.wantHow)
+				}
+				return
+			}
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer cleanup()
 			if !strings.Contains(how, tt.wantHow) {
-				t.Errorf("how = %q", how)
+				t.Errorf("how = %q, want %q", how, tt.wantHow)
 			}
 			if tt.want != "" && p != tt.want {
 				t.Errorf("path = %s, want %s", p, tt.want)
 			}
 			if tt.want == "" {
-				if a, err := ArchOf(p); err != nil || a != tt.src.GOARCH || !usableShim(p, tt.src.GOARCH) || !shimVersionIs(ctx, p, tt.src.GOARCH, tt.src.Version) {
-					t.Errorf("built %s: arch %s (%v), static %v, not version %s", p, a, err, usableShim(p, tt.src.GOARCH), tt.src.Version)
+				if _, err := Shim.CheckRelease(ctx, p, tt.src.GOARCH, tt.src.Version); err != nil {
+					t.Errorf("built %s: %v", p, err)
 				}
 			}
 		})

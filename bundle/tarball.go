@@ -2,6 +2,8 @@ package bundle
 
 import (
 	"archive/tar"
+	"bufio"
+	"bytes"
 	"compress/gzip"
 	"errors"
 	"fmt"
@@ -11,13 +13,54 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/klauspost/compress/zstd"
+	"github.com/ulikunitz/xz"
 )
 
-// writeTarGz writes entries (sorted, directories ending in "/") below top
+// Compressions are the bundle's formats, by --compression name: the
+// file name's extension after ".tar.".
+var Compressions = []string{"gz", "zst", "xz"}
+
+// compressor wraps w in the compression named c. Each is deterministic:
+// gzip without name or time, zstd on one goroutine, xz single-threaded.
+func compressor(w io.Writer, c string) (io.WriteCloser, error) {
+	switch c {
+	case "gz", "":
+		return gzip.NewWriterLevel(w, gzip.DefaultCompression)
+	case "zst":
+		return zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedBetterCompression), zstd.WithEncoderConcurrency(1))
+	case "xz":
+		return xz.WriterConfig{}.NewWriter(w)
+	}
+	return nil, fmt.Errorf("--compression %q: use one of %s", c, strings.Join(Compressions, ", "))
+}
+
+// decompressor reads a tarball compressed in any of Compressions, told
+// apart by their magic numbers.
+func decompressor(r io.Reader) (io.Reader, error) {
+	br := bufio.NewReader(r)
+	magic, _ := br.Peek(6)
+	switch {
+	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
+		return gzip.NewReader(br)
+	case bytes.HasPrefix(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		d, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
+		if err != nil {
+			return nil, err
+		}
+		return d.IOReadCloser(), nil
+	case bytes.HasPrefix(magic, []byte{0xfd, '7', 'z', 'X', 'Z', 0}):
+		return xz.NewReader(br)
+	}
+	return nil, fmt.Errorf("not a tar.gz, tar.zst or tar.xz (starts with % x)", magic)
+}
+
+// writeTar writes entries (sorted, directories ending in "/") below top
 // with every header field fixed: mtime, root:root, 0755 or 0644, no access
-// or change times, and a gzip header without name or time.
-func writeTarGz(w io.Writer, top string, entries []*entry, mtime time.Time) error {
-	zw, err := gzip.NewWriterLevel(w, gzip.DefaultCompression)
+// or change times, compressed as c.
+func writeTar(w io.Writer, c, top string, entries []*entry, mtime time.Time) error {
+	zw, err := compressor(w, c)
 	if err != nil {
 		return err
 	}
@@ -108,9 +151,9 @@ func extract(tarball, dir string) (string, error) {
 		return "", err
 	}
 	defer f.Close()
-	zr, err := gzip.NewReader(f)
+	zr, err := decompressor(f)
 	if err != nil {
-		return "", fmt.Errorf("%s is not gzip: %w", tarball, err)
+		return "", fmt.Errorf("%s: %w", tarball, err)
 	}
 	tr := tar.NewReader(zr)
 	top := ""

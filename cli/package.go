@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -46,9 +47,12 @@ func NewCmdPackage(runF func(*PackageOptions) error) *cobra.Command {
   /usr/share/dmtcp-condor/templates, examples  job.sub templates, example job
   man pages, bash/zsh/fish completions, copyright and changelog
 
-The package depends on dmtcp. The tool packaged is --cli (default: this
-very binary); the shim is --shim, else the one installed beside
-dmtcp-condor, else built from source. Every file gets the time from
+The package depends on dmtcp. It never holds a development build: the
+tool is --cli and the shim --shim when given, and they must be release
+builds of --version (static, stripped, -trimpath, saying that version);
+without them, this very dmtcp-condor and the shim installed beside it when
+they are such builds, else both are built from the source tree in the
+current directory (CGO_ENABLED=0, -trimpath, -s -w, the version stamped). Every file gets the time from
 SOURCE_DATE_EPOCH, else the commit of tag vVERSION (or HEAD) in the current
 git checkout, so the same inputs give the same bytes.
 
@@ -67,11 +71,11 @@ copyright, changelog, templates) into DIR, for goreleaser's nfpm section.`,
 		},
 	}
 	cmd.Flags().StringVar(&opts.Format, "format", "", "package `FORMAT`: deb or rpm")
-	cmd.Flags().StringVar(&opts.Version, "version", "", "the release `VERSION`, such as 1.2.0 (required)")
+	cmd.Flags().StringVar(&opts.Version, "version", "", "the release `VERSION`, such as 1.2.0 or 1.2.0-rc1 (required; pattern "+bundle.VersionPattern+")")
 	cmd.Flags().StringVarP(&opts.OutDir, "output", "o", ".", "`DIR` to write the package into")
 	cmd.Flags().StringVar(&opts.CLI, "cli", "", "dmtcp-condor `BINARY` to package; default: this one")
 	cmd.Flags().StringVar(&opts.Shim, "shim", "", "static shim_dmtcp `BINARY` to package; default: installed beside dmtcp-condor, else built")
-	cmd.Flags().StringVar(&opts.Maintainer, "maintainer", packaging.DefaultMaintainer, "the package's maintainer, `NAME <EMAIL>`")
+	cmd.Flags().StringVar(&opts.Maintainer, "maintainer", "", "the package's maintainer, `NAME <EMAIL>`; default $"+packaging.MaintainerEnv+", else $DEBFULLNAME <$DEBEMAIL>, else git's user.name <user.email>")
 	cmd.Flags().StringVar(&opts.Stage, "stage", "", "only write the generated files into `DIR` (for goreleaser)")
 	cmd.Flags().BoolVarP(&opts.Quiet, "quiet", "q", false, "print only the package's path (and errors)")
 	_ = cmd.MarkFlagRequired("version")
@@ -84,6 +88,9 @@ func runPackage(ctx context.Context, o *PackageOptions) error {
 	}
 	if o.Stage == "" && o.Format != "deb" && o.Format != "rpm" {
 		return fmt.Errorf("package: --format %q: use deb or rpm", o.Format)
+	}
+	if err := bundle.CheckVersion(o.Version); err != nil {
+		return fmt.Errorf("package: %w", err)
 	}
 	getenv, self := processEnv(o.Getenv, o.Self)
 	when, from, err := bundle.SourceDate(ctx, getenv, ".", o.Version)
@@ -103,7 +110,12 @@ func runPackage(ctx context.Context, o *PackageOptions) error {
 		}
 		defer os.RemoveAll(stage)
 	}
-	if err := packaging.Stage(stage, assets, o.Version, when, o.Maintainer); err != nil {
+	maintainer, err := packaging.Maintainer(ctx, o.Maintainer, getenv, ".")
+	if err != nil {
+		return fmt.Errorf("package: %w", err)
+	}
+	say("maintainer %s", maintainer)
+	if err := packaging.Stage(stage, assets, o.Version, when, maintainer, "."); err != nil {
 		return err
 	}
 	if o.Stage != "" {
@@ -112,31 +124,39 @@ func runPackage(ctx context.Context, o *PackageOptions) error {
 		}
 		return nil
 	}
-	cliBin := o.CLI
-	if cliBin == "" {
-		cliBin = self
+	goarch := runtime.GOARCH
+	if o.CLI != "" {
+		if goarch, err = bundle.ArchOf(o.CLI); err != nil {
+			return fmt.Errorf("package: --cli: %w", err)
+		}
 	}
-	goarch, err := bundle.ArchOf(cliBin)
-	if err != nil {
-		return fmt.Errorf("package: --cli: %w", err)
-	}
-	shim, how, cleanup, err := bundle.ResolveShim(ctx, bundle.ShimSource{Path: o.Shim, Self: self, GOARCH: goarch, Version: o.Version})
+	// Never a development build: --cli/--shim only when they are release
+	// builds of this version, else release builds at hand, else built
+	// from the source tree.
+	cliBin, cliHow, cleanCLI, err := bundle.CLI.Resolve(ctx, bundle.Source{Path: o.CLI, Candidates: []string{self}, GOARCH: goarch, Version: o.Version})
 	if err != nil {
 		return fmt.Errorf("package: %w", err)
 	}
-	defer cleanup()
-	say("dmtcp-condor: %s; shim_dmtcp: %s", cliBin, how)
-	out, err := packaging.Build(packaging.Options{
+	defer cleanCLI()
+	shim, shimHow, cleanShim, err := bundle.Shim.Resolve(ctx, bundle.Source{Path: o.Shim, Candidates: bundle.ShimCandidates(self), GOARCH: goarch, Version: o.Version})
+	if err != nil {
+		return fmt.Errorf("package: %w", err)
+	}
+	defer cleanShim()
+	say("dmtcp-condor: %s", cliHow)
+	say("shim_dmtcp: %s", shimHow)
+	res, err := packaging.Build(packaging.Options{
 		Format: o.Format, Version: o.Version, CLI: cliBin, Shim: shim, Staged: stage,
-		MTime: when, Maintainer: o.Maintainer, OutDir: o.OutDir,
+		MTime: when, Maintainer: maintainer, OutDir: o.OutDir,
 	})
 	if err != nil {
 		return err
 	}
 	if !o.Quiet {
-		fmt.Fprintf(o.IO.ErrOut, "wrote %s\n", out)
+		fmt.Fprintf(o.IO.ErrOut, "wrote %s (%.1f MB, sha256 %s)\ncontents: %d files and %d links, dated %s (from %s), maintainer %s\nchecked: %s; %s\n",
+			res.Path, float64(res.Size)/1e6, res.SHA256, res.Files, res.Links, when.Format(time.RFC3339), from, maintainer, cliHow, shimHow)
 	}
-	fmt.Fprintln(o.IO.Out, out)
+	fmt.Fprintln(o.IO.Out, res.Path)
 	return nil
 }
 

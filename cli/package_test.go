@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/dmtcp-condor/dmtcp-condor/bundle"
+	"github.com/dmtcp-condor/dmtcp-condor/packaging"
 )
 
 var (
@@ -24,6 +25,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	// The packages' maintainer, which a machine's git identity would
+	// otherwise give (or not, on CI).
+	os.Setenv(packaging.MaintainerEnv, "Ada Lovelace <ada@example.org>")
 	code := m.Run()
 	if releaseDir != "" {
 		os.RemoveAll(releaseDir)
@@ -232,7 +236,7 @@ func TestPackageRPM(t *testing.T) {
 	if out, err := exec.Command("rpm", "-i", "--root", root, "--nodeps", "--noscripts", rpmFile).CombinedOutput(); err != nil {
 		t.Fatalf("rpm -i --root: %v\n%s", err, out)
 	}
-	for _, w := range append(wantFiles, "/usr/share/zsh/site-functions/_dmtcp-condor", "/usr/share/licenses/dmtcp-condor/copyright") {
+	for _, w := range append(wantFiles, "/usr/share/zsh/site-functions/_dmtcp-condor", "/usr/share/licenses/dmtcp-condor/LICENSE") {
 		if _, err := os.Stat(filepath.Join(root, w)); err != nil {
 			t.Errorf("not installed into the throwaway root: %v", err)
 		}
@@ -275,5 +279,64 @@ func TestPackageBadFormat(t *testing.T) {
 	code, _, errOut := run(t, "", "package", "--format", "apk", "--version", "1.2.0")
 	if code != 1 || !strings.Contains(errOut, `--format "apk": use deb or rpm`) {
 		t.Errorf("exit %d: %s", code, errOut)
+	}
+}
+
+// package never holds a development build: without --cli it builds the
+// tool from the source tree as a release (the running test binary is
+// not one), and a --cli that is a development build or another version
+// is refused naming the flag. The summary says what was written and
+// checked.
+func TestPackageReleaseBinaries(t *testing.T) {
+	need(t, "dpkg-deb")
+	shim, tool := releaseBinaries(t)
+	t.Setenv("SOURCE_DATE_EPOCH", "1714564800")
+	dev := filepath.Join(t.TempDir(), "dmtcp-condor")
+	if out, err := exec.Command("go", "build", "-o", dev, "github.com/dmtcp-condor/dmtcp-condor/cmd/dmtcp-condor").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	for _, tt := range []struct {
+		name    string
+		args    []string
+		version string
+		want    string // in stderr
+		fails   bool
+	}{
+		{"built from source", []string{"--shim", shim}, "1.2.0", "checked: built from source for " + runtime.GOARCH + " (dmtcp-condor: static, stripped, -trimpath, --version says 1.2.0)", false},
+		{"release --cli", []string{"--cli", tool, "--shim", shim}, "1.2.0", "checked: --cli " + tool, false},
+		{"development --cli", []string{"--cli", dev, "--shim", shim}, "1.2.0", "--cli " + dev + " is not", true},
+		{"--cli of another version", []string{"--cli", tool, "--shim", shim}, "1.3.0", `--cli ` + tool + ` --version says "dmtcp-condor version 1.2.0", not "dmtcp-condor version 1.3.0"`, true},
+		{"--shim of another version", []string{"--cli", tool, "--shim", shim}, "1.3.0-rc1", "--version says", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			args := append([]string{"package", "--format", "deb", "--version", tt.version, "-o", dir}, tt.args...)
+			code, out, errOut := run(t, "", args...)
+			if tt.fails {
+				if code == 0 || !strings.Contains(errOut, tt.want) {
+					t.Errorf("exit %d, stderr %q; want a refusal containing %q", code, errOut, tt.want)
+				}
+				return
+			}
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, errOut)
+			}
+			for _, w := range []string{tt.want, "wrote " + strings.TrimSpace(out) + " (", "sha256 ", "contents: ", " files and ", "shim_dmtcp: static, stripped"} {
+				if !strings.Contains(errOut, w) {
+					t.Errorf("the summary lacks %q:\n%s", w, errOut)
+				}
+			}
+			root := t.TempDir()
+			if b, err := exec.Command("dpkg-deb", "-x", strings.TrimSpace(out), root).CombinedOutput(); err != nil {
+				t.Fatalf("dpkg-deb -x: %v\n%s", err, b)
+			}
+			got, err := exec.Command(filepath.Join(root, "usr", "bin", "dmtcp-condor"), "--version").CombinedOutput()
+			if err != nil || strings.TrimSpace(string(got)) != "dmtcp-condor version "+tt.version {
+				t.Errorf("the packaged dmtcp-condor --version: %q (%v)", got, err)
+			}
+			if _, err := bundle.CLI.CheckRelease(context.Background(), filepath.Join(root, "usr", "bin", "dmtcp-condor"), runtime.GOARCH, tt.version); err != nil {
+				t.Errorf("the packaged tool is not a release build: %v", err)
+			}
+		})
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dmtcp-condor/dmtcp-condor/bundle/runtimelib"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/dmtcp/dmtcptest"
 )
 
@@ -314,11 +315,38 @@ func build(work string) error {
 	ri := install{name: "real"}
 	if prefix, why := realDMTCP(); prefix == "" {
 		ri.skip = why
+	} else if r, _ := dmtcptest.Real(); r.Real {
+		if ri.bundle, err = release(prefix, filepath.Join(bundles, "real")); err != nil {
+			return fmt.Errorf("dmtcp-condor bundle of %s: %w", prefix, err)
+		}
 	} else if ri.bundle, err = mk("real", prefix); err != nil {
+		// A DMTCP that runs only inside the pool's chroot fails the
+		// bundle's self-test here: it is copied by hand instead.
 		ri.skip = fmt.Sprintf("cannot bundle the DMTCP at %s: %v", prefix, err)
 	}
 	suite.installs = append(suite.installs, ri)
 	return nil
+}
+
+// release makes a bundle of the DMTCP at prefix with "dmtcp-condor
+// bundle", as a release does (with a release shim it builds from the
+// source tree), and extracts it into dir; it returns the extracted top
+// directory. Its lib/runtime/ carries DMTCP's C++ runtime, which the
+// pool's node lacks in part (no libatomic1).
+func release(prefix, dir string) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	cmd := exec.Command(suite.cli, "bundle", "--version", "0.0.0", "--dmtcp-prefix", prefix, "-o", dir)
+	cmd.Dir = suite.repo
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("%v\n%s", err, out)
+	}
+	tarball := filepath.Join(dir, "dmtcp_condor_integration-0.0.0-Any-Any.tar.gz")
+	if out, err := exec.Command("tar", "-xzf", tarball, "-C", dir).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("extract %s: %v\n%s", tarball, err, out)
+	}
+	return filepath.Join(dir, "dmtcp_condor_integration-0.0.0"), nil
 }
 
 // realDMTCP finds the real DMTCP the jobs also run against, or says why
@@ -348,8 +376,17 @@ func checkRealInChroot() {
 		if inst.skip != "" || inst.name != "real" {
 			continue
 		}
+		// The loader path the shim gives DMTCP on the pool's node: the
+		// bundle's libraries that node lacks (the chroot shares /tmp, so
+		// the bundle has the same path inside).
+		plan, err := runtimelib.Select(inst.bundle, runtimelib.Node{Root: suite.pool.root})
+		ldpath := ""
+		if err == nil && plan != nil {
+			ldpath = plan.LDLibraryPath("")
+			fmt.Printf("e2e: the pool's node: %s\n", plan.Summary())
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		out, err := suite.pool.command(ctx, "run", "", filepath.Join(inst.bundle, "bin", "dmtcp_launch"), "--version").CombinedOutput()
+		out, err := suite.pool.command(ctx, "run", "", "/usr/bin/env", "LD_LIBRARY_PATH="+ldpath, filepath.Join(inst.bundle, "bin", "dmtcp_launch"), "--version").CombinedOutput()
 		cancel()
 		switch {
 		case err != nil:

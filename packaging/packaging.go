@@ -6,8 +6,8 @@
 // For most uses, Stage the generated files (man pages, completions,
 // changelog) into a directory, then Build one package per format from it:
 //
-//	err := packaging.Stage(dir, packaging.Assets{...}, "1.2.0", when, packaging.DefaultMaintainer)
-//	path, err := packaging.Build(packaging.Options{Format: "deb", Version: "1.2.0", CLI: cli, Shim: shim, Staged: dir, MTime: when})
+//	err := packaging.Stage(dir, packaging.Assets{...}, "1.2.0", when, "Ada <ada@example.org>", ".")
+//	res, err := packaging.Build(packaging.Options{Format: "deb", Version: "1.2.0", CLI: cli, Shim: shim, Staged: dir, MTime: when})
 //
 // A package holds the dmtcp-condor tool in /usr/bin, shim_dmtcp in
 // /usr/libexec/dmtcp-condor/ (the path submitgen writes for an installed
@@ -19,8 +19,8 @@
 package packaging
 
 import (
-	"github.com/dmtcp-condor/dmtcp-condor/shim/sge"
-
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"io/fs"
@@ -36,25 +36,28 @@ import (
 	_ "github.com/goreleaser/nfpm/v2/rpm" // registers the rpm packager
 
 	"github.com/dmtcp-condor/dmtcp-condor/bundle"
+	"github.com/dmtcp-condor/dmtcp-condor/shim/sge"
 )
 
 // Package metadata. License is the project's (LICENSE at the repository's
 // root; Apache-2.0, as HTCondor's).
 const (
-	Name              = "dmtcp-condor"
-	License           = "Apache-2.0"
-	Homepage          = "https://github.com/dmtcp-condor/dmtcp-condor"
-	DefaultMaintainer = "dmtcp-condor developers <dmtcp-condor@users.noreply.github.com>"
-	Summary           = "Run HTCondor jobs under DMTCP checkpointing"
-	Description       = `run HTCondor jobs under DMTCP checkpointing
- dmtcp-condor writes HTCondor submit files that run an unmodified Linux
- program under DMTCP through shim_dmtcp, so that the job checkpoints
- periodically and when it is evicted, and resumes from its newest
- complete checkpoint on whatever machine it lands next.
- .
- This package holds the dmtcp-condor tool (render, wizard, bundle,
- package), the shim_dmtcp program that HTCondor runs in place of the
- job, and the submit file templates.`
+	Name     = "dmtcp-condor"
+	License  = "Apache-2.0"
+	Homepage = "https://github.com/dmtcp-condor/dmtcp-condor"
+	Summary  = "Run HTCondor jobs under DMTCP checkpointing"
+	// Description is the long description, paragraphs separated by a
+	// blank line. The .deb shows Summary (lower case, Debian's synopsis
+	// style) above it, and nfpm writes Debian's " ." for the blank lines;
+	// the .rpm has Summary in its own field and this text as it is.
+	Description = `dmtcp-condor writes HTCondor submit files that run an unmodified Linux
+program under DMTCP through shim_dmtcp, so that the job checkpoints
+periodically and when it is evicted, and resumes from its newest
+complete checkpoint on whatever machine it lands next.
+
+This package holds the dmtcp-condor tool (render, wizard, bundle,
+package), the shim_dmtcp program that HTCondor runs in place of the
+job, the Grid Engine checkpoint commands, and the submit file templates.`
 	// ShimDir is where the shim is installed; submitgen writes it into
 	// submit files for jobs that use an installed shim.
 	ShimDir = "/usr/libexec/dmtcp-condor"
@@ -73,57 +76,92 @@ type Options struct {
 	Shim       string    // a static shim_dmtcp for the same architecture
 	Staged     string    // the directory Stage wrote
 	MTime      time.Time // every file's time and the build time (bundle.SourceDate)
-	Maintainer string    // "" is DefaultMaintainer
+	Maintainer string    // "Name <email>" (Maintainer)
 	OutDir     string    // "" is the current directory
 }
 
 // Formats are the package formats Build makes.
 var Formats = []string{"deb", "rpm"}
 
-// Build writes one package and returns its path. Its name is nfpm's
-// conventional one (dmtcp-condor_1.2.0-1_amd64.deb, dmtcp-condor-1.2.0-1.x86_64.rpm).
-func Build(o Options) (string, error) {
+// Result describes a written package.
+type Result struct {
+	Path   string `json:"path"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+	Files  int    `json:"files"` // files (not directories or links) it installs
+	Links  int    `json:"links"`
+}
+
+// Build writes one package. Its name is nfpm's conventional one
+// (dmtcp-condor_1.2.0-1_amd64.deb, dmtcp-condor-1.2.0-1.x86_64.rpm).
+func Build(o Options) (*Result, error) {
+	if err := bundle.CheckVersion(o.Version); err != nil {
+		return nil, fmt.Errorf("package: %w", err)
+	}
 	if o.MTime.IsZero() {
-		return "", fmt.Errorf("package: no timestamp; set SOURCE_DATE_EPOCH")
+		return nil, fmt.Errorf("package: no timestamp; set SOURCE_DATE_EPOCH")
 	}
 	goarch, err := bundle.ArchOf(o.CLI)
 	if err != nil {
-		return "", fmt.Errorf("package: the dmtcp-condor binary (--cli): %w", err)
+		return nil, fmt.Errorf("package: the dmtcp-condor binary (--cli): %w", err)
 	}
 	if a, err := bundle.ArchOf(o.Shim); err != nil || a != goarch {
-		return "", fmt.Errorf("package: shim_dmtcp %s (--shim) is not a %s program like %s (%v); build it with GOARCH=%s CGO_ENABLED=0 go build ./cmd/shim_dmtcp", o.Shim, goarch, o.CLI, err, goarch)
+		return nil, fmt.Errorf("package: shim_dmtcp %s (--shim) is not a %s program like %s (%v); build it with GOARCH=%s CGO_ENABLED=0 go build ./cmd/shim_dmtcp", o.Shim, goarch, o.CLI, err, goarch)
 	}
 	packager, err := nfpm.Get(o.Format)
 	if err != nil {
-		return "", fmt.Errorf("package: --format %q: use deb or rpm", o.Format)
+		return nil, fmt.Errorf("package: --format %q: use deb or rpm", o.Format)
 	}
-	info, err := o.info(goarch)
+	info, err := o.info(goarch, o.Format)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	info = nfpm.WithDefaults(info)
 	if err := nfpm.PrepareForPackager(info, o.Format); err != nil {
-		return "", fmt.Errorf("package: prepare the %s contents: %w", o.Format, err)
+		return nil, fmt.Errorf("package: prepare the %s contents: %w", o.Format, err)
 	}
 	outDir := o.OutDir
 	if outDir == "" {
 		outDir = "."
 	}
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		return "", fmt.Errorf("package: create output directory %s: %w", outDir, err)
+		return nil, fmt.Errorf("package: create output directory %s: %w", outDir, err)
 	}
-	out := filepath.Join(outDir, packager.ConventionalFileName(info))
+	out, err := bundle.OutputPath(outDir, packager.ConventionalFileName(info))
+	if err != nil {
+		return nil, fmt.Errorf("package: %w", err)
+	}
+	res := &Result{Path: out}
+	for _, c := range info.Contents {
+		switch c.Type {
+		case files.TypeDir, files.TypeImplicitDir:
+		case files.TypeSymlink:
+			res.Links++
+		default:
+			res.Files++
+		}
+	}
 	if err := bundle.WriteFileAtomic(out, func(w io.Writer) error { return packager.Package(info, w) }); err != nil {
-		return "", fmt.Errorf("package: build the %s: %w", o.Format, err)
+		return nil, fmt.Errorf("package: build the %s: %w", o.Format, err)
 	}
-	return out, nil
+	data, err := os.ReadFile(out)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	res.Size, res.SHA256 = int64(len(data)), hex.EncodeToString(sum[:])
+	return res, nil
 }
 
 // info is a fresh nfpm.Info for one format (Package changes its Contents).
-func (o Options) info(goarch string) (*nfpm.Info, error) {
-	maintainer := o.Maintainer
-	if maintainer == "" {
-		maintainer = DefaultMaintainer
+func (o Options) info(goarch, format string) (*nfpm.Info, error) {
+	maintainer, err := checkMaintainer(o.Maintainer, "--maintainer")
+	if err != nil {
+		return nil, fmt.Errorf("package: %w", err)
+	}
+	description := Description
+	if format == "deb" {
+		description = strings.ToLower(Summary[:1]) + Summary[1:] + "\n" + Description
 	}
 	mtime := o.MTime.UTC().Truncate(time.Second)
 	contents := files.Contents{
@@ -151,7 +189,7 @@ func (o Options) info(goarch string) (*nfpm.Info, error) {
 		Section:     "utils",
 		Priority:    "optional",
 		Maintainer:  maintainer,
-		Description: Description,
+		Description: description,
 		Vendor:      "dmtcp-condor",
 		Homepage:    Homepage,
 		License:     License,

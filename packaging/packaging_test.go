@@ -27,6 +27,7 @@ func TestMain(m *testing.M) {
 }
 
 func testMain(m *testing.M) int {
+	os.Setenv(MaintainerEnv, testMaintainer) // for the tests that run the command
 	dir, err := os.MkdirTemp("", "packaging-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -47,6 +48,9 @@ func testMain(m *testing.M) int {
 	return m.Run()
 }
 
+// testMaintainer is the packages' maintainer in these tests.
+const testMaintainer = "Ada Lovelace <ada@example.org>"
+
 func stage(t *testing.T, version string) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -56,7 +60,7 @@ func stage(t *testing.T, version string) string {
 		Zsh:      []byte("#compdef dmtcp-condor\n"),
 		Fish:     []byte("# fish completion for dmtcp-condor\n"),
 	}
-	if err := Stage(dir, a, version, mtime, ""); err != nil {
+	if err := Stage(dir, a, version, mtime, testMaintainer, t.TempDir()); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -69,10 +73,11 @@ func TestPackagesAreReproducible(t *testing.T) {
 			var names []string
 			for i := 0; i < 2; i++ {
 				// A fresh staging directory (other paths, other file times) each time.
-				p, err := Build(Options{Format: format, Version: "1.2.0", CLI: cliBin, Shim: shimBin, Staged: stage(t, "1.2.0"), MTime: mtime, OutDir: t.TempDir()})
+				res, err := Build(Options{Format: format, Version: "1.2.0", CLI: cliBin, Shim: shimBin, Staged: stage(t, "1.2.0"), MTime: mtime, Maintainer: testMaintainer, OutDir: t.TempDir()})
 				if err != nil {
 					t.Fatal(err)
 				}
+				p := res.Path
 				data, err := os.ReadFile(p)
 				if err != nil {
 					t.Fatal(err)
@@ -107,7 +112,7 @@ func TestStagedContents(t *testing.T) {
 		{"/usr/share/man/man1/dmtcp-condor.1.gz deb", ""},
 		{"/usr/share/man/man1/dmtcp-condor.1.gz rpm", files.TypeRPMDoc},
 		{"/usr/share/doc/dmtcp-condor/copyright deb", ""},
-		{"/usr/share/licenses/dmtcp-condor/copyright rpm", files.TypeRPMLicense},
+		{"/usr/share/licenses/dmtcp-condor/LICENSE rpm", files.TypeRPMLicense},
 		{"/usr/share/zsh/vendor-completions/_dmtcp-condor deb", ""},
 		{"/usr/share/zsh/site-functions/_dmtcp-condor rpm", ""},
 		{"/usr/share/bash-completion/completions/dmtcp-condor ", ""},
@@ -150,10 +155,11 @@ func TestChangelogMatchesVersion(t *testing.T) {
 	if _, err := exec.LookPath("dpkg-deb"); err != nil {
 		t.Skip("skipped: dpkg-deb is not installed (apt-get install dpkg)")
 	}
-	p, err := Build(Options{Format: "deb", Version: "1.2.0-rc1", CLI: cliBin, Shim: shimBin, Staged: stage(t, "1.2.0-rc1"), MTime: mtime, OutDir: t.TempDir()})
+	res, err := Build(Options{Format: "deb", Version: "1.2.0-rc1", CLI: cliBin, Shim: shimBin, Staged: stage(t, "1.2.0-rc1"), MTime: mtime, Maintainer: testMaintainer, OutDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
+	p := res.Path
 	out, err := exec.Command("dpkg-deb", "-f", p, "Version").Output()
 	if err != nil || strings.TrimSpace(string(out)) != "1.2.0~rc1-1" {
 		t.Errorf("Version field %q (%v)", out, err)
@@ -175,6 +181,7 @@ func TestBuildRefuses(t *testing.T) {
 		{"no mtime", Options{Format: "deb", MTime: time.Time{}}, "SOURCE_DATE_EPOCH"},
 		{"cli not ELF", Options{Format: "deb", CLI: filepath.Join(dir, ChangelogFile)}, "--cli"},
 		{"no staged files", Options{Format: "deb", Staged: t.TempDir()}, "--stage"},
+		{"bad maintainer", Options{Format: "deb", Maintainer: "nobody"}, `maintainer "nobody" (from --maintainer) is not 'Name <email>'`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			o := tt.o
@@ -183,6 +190,9 @@ func TestBuildRefuses(t *testing.T) {
 				o.CLI = cliBin
 			}
 			o.Shim = shimBin
+			if o.Maintainer == "" {
+				o.Maintainer = testMaintainer
+			}
 			if o.Staged == "" {
 				o.Staged = dir
 			}

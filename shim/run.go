@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dmtcp-condor/dmtcp-condor/bundle/runtimelib"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/ckptstore"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/condorckpt"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/dmtcp"
@@ -258,6 +259,24 @@ func (s *supervisor) findEngine(ctx context.Context) error {
 	})
 	if err != nil {
 		return exitcode.Errorf(exitcode.DMTCPNotFound, "%w", err)
+	}
+	// A bundle's copies of DMTCP's C++ runtime go on the loader path of
+	// DMTCP's commands and the job only where this node lacks them,
+	// through links in the staging directory, which has the same path on
+	// every machine (see package runtimelib); DMTCP's commands inherit
+	// the shim's environment.
+	if plan, err := runtimelib.Select(inst.Prefix, runtimelib.Node{LDLibraryPath: os.Getenv("LD_LIBRARY_PATH")}); err != nil {
+		return exitcode.Errorf(exitcode.DMTCPNotFound, "DMTCP at %s: %w", inst.Prefix, err)
+	} else if plan != nil {
+		s.log.Printf("%s", plan.Summary())
+		if ok, why := plan.GLIBCOK(); !ok {
+			s.log.Printf("warning: %s", why)
+		}
+		dir := filepath.Join(s.stage, runtimelib.LinkDir)
+		if err := plan.Link(dir); err != nil {
+			return exitcode.Errorf(exitcode.CheckpointDir, "link the bundle's libraries: %w", err)
+		}
+		os.Setenv("LD_LIBRARY_PATH", runtimelib.LoaderPath(dir, os.Getenv("LD_LIBRARY_PATH")))
 	}
 	if err := inst.Probe(ctx); err != nil {
 		return exitcode.Errorf(exitcode.DMTCPNotFound, "DMTCP at %s does not run here: %w", inst.Prefix, err)

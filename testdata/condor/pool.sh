@@ -29,8 +29,9 @@
 #   DMTCP_CONDOR_POOL_SUITE          Debian suite (default trixie)
 #   DMTCP_CONDOR_POOL_NUM_CPUS       NUM_CPUS for the startd (default: HTCondor's detection);
 #                                    a change restarts a running pool
-#   DMTCP_CONDOR_POOL_PACKAGES       extra Debian packages for the chroot (default libatomic1,
-#                                    which a DMTCP built from source needs; python3 and bash
+#   DMTCP_CONDOR_POOL_PACKAGES       extra Debian packages for the chroot (default none: the
+#                                    node is as bare as a real one, and a bundle must bring
+#                                    what DMTCP needs, such as libatomic1; python3 and bash
 #                                    for the test jobs come with minicondor)
 #   DMTCP_CONDOR_POOL_START_TIMEOUT  seconds to wait for the pool to answer (default 60)
 #   DMTCP_CONDOR_POOL_STOP_TIMEOUT   seconds to wait for a graceful stop (default 30)
@@ -48,7 +49,7 @@ SUITE=${DMTCP_CONDOR_POOL_SUITE:-trixie}
 START_TIMEOUT=${DMTCP_CONDOR_POOL_START_TIMEOUT:-60}
 STOP_TIMEOUT=${DMTCP_CONDOR_POOL_STOP_TIMEOUT:-30}
 NUM_CPUS=${DMTCP_CONDOR_POOL_NUM_CPUS:-}
-PACKAGES=${DMTCP_CONDOR_POOL_PACKAGES-libatomic1}
+PACKAGES=${DMTCP_CONDOR_POOL_PACKAGES-}
 
 CHROOT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 STATE_DIR=/var/lib/dmtcp-condor-pool          # inside the chroot
@@ -458,7 +459,16 @@ start_master() {
     wait_no_root_pids 10 || { kill_root_pids KILL; wait_no_root_pids 5 || die "processes left in the chroot: $(root_pids | tr '\n' ' ')"; }
   fi
   rm -f "$ROOT$MASTER_PIDFILE"
-  in_root condor_master -pidfile "$MASTER_PIDFILE" >&2
+  # The master must not inherit a descriptor of its caller: "flock LOCK pool.sh start"
+  # would leave LOCK held by the daemons for as long as the pool runs, and every later
+  # "flock LOCK ..." would wait for ever.
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd=${fd##*/}
+      if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi
+    done
+    in_root condor_master -pidfile "$MASTER_PIDFILE" >&2
+  )
 }
 
 wait_ready() {

@@ -1,0 +1,65 @@
+package bundle
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Each compression gives a byte-reproducible tarball under the matching
+// name, which this package and the system's tar both extract to the same
+// files, and which Build's verification read back.
+func TestBundleCompressions(t *testing.T) {
+	in := fakeOpt(t)
+	for _, tt := range []struct{ compression, ext, tarFlag string }{
+		{"", "gz", "-z"},
+		{"gz", "gz", "-z"},
+		{"zst", "zst", "--zstd"},
+		{"xz", "xz", "-J"},
+	} {
+		t.Run(tt.ext, func(t *testing.T) {
+			a := build(t, Options{Install: in, Compression: tt.compression})
+			b := build(t, Options{Install: in, Compression: tt.compression})
+			da, _ := os.ReadFile(a.Path)
+			db, _ := os.ReadFile(b.Path)
+			if !bytes.Equal(da, db) {
+				t.Errorf("two %s bundles of the same inputs differ", tt.ext)
+			}
+			if want := "dmtcp_condor_integration-1.2.0-Any-Any.tar." + tt.ext; filepath.Base(a.Path) != want {
+				t.Errorf("name %s, want %s", filepath.Base(a.Path), want)
+			}
+			if !strings.Contains(a.Verified, "files match SHA256SUMS") {
+				t.Errorf("verified: %s", a.Verified)
+			}
+			ours, err := extract(a.Path, t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			theirs := t.TempDir()
+			if _, err := exec.LookPath("tar"); err == nil {
+				if out, err := exec.Command("tar", tt.tarFlag, "-xf", a.Path, "-C", theirs).CombinedOutput(); err != nil {
+					t.Skipf("the system's tar cannot read .tar.%s here: %v: %s", tt.ext, err, out)
+				}
+				for _, f := range []string{"README", "SHA256SUMS", "bin/shim_dmtcp", "lib/dmtcp/libdmtcp.so"} {
+					x, _ := os.ReadFile(filepath.Join(ours, f))
+					y, _ := os.ReadFile(filepath.Join(theirs, "dmtcp_condor_integration-1.2.0", f))
+					if len(x) == 0 || !bytes.Equal(x, y) {
+						t.Errorf("%s differs between this package's extraction and tar's", f)
+					}
+				}
+			}
+		})
+	}
+	_, err := Build(context.Background(), Options{Version: "1.2.0", Install: in, Shim: shimBin, MTime: mtime, OutDir: t.TempDir(), Compression: "zst", NameTemplate: "x-{{.Version}}.tar.gz"})
+	if err == nil || !strings.Contains(err.Error(), "does not end in .tar.zst") {
+		t.Errorf("a .tar.gz name with --compression zst: %v", err)
+	}
+	_, err = Build(context.Background(), Options{Version: "1.2.0", Install: in, Shim: shimBin, MTime: mtime, OutDir: t.TempDir(), Compression: "bz2"})
+	if err == nil || !strings.Contains(err.Error(), `--compression "bz2": use one of gz, zst, xz`) {
+		t.Errorf("--compression bz2: %v", err)
+	}
+}
