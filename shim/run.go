@@ -158,6 +158,11 @@ type supervisor struct {
 	stdio   stdioFiles
 	excl    []string // paths never reported as the job's open files
 	chirped bool
+	// runtime is the bundle's runtime-library plan for this node (nil
+	// without a bundle that carries libraries); runtimeUsed what it
+	// chose, recorded with every checkpoint.
+	runtime     *runtimelib.Plan
+	runtimeUsed []runtimelib.Used
 	// lastSize is the newest generation's size in bytes (0: none yet),
 	// the best guess at what the next checkpoint will need.
 	lastSize int64
@@ -268,6 +273,7 @@ func (s *supervisor) findEngine(ctx context.Context) error {
 	if plan, err := runtimelib.Select(inst.Prefix, runtimelib.Node{LDLibraryPath: os.Getenv("LD_LIBRARY_PATH")}); err != nil {
 		return exitcode.Errorf(exitcode.DMTCPNotFound, "DMTCP at %s: %w", inst.Prefix, err)
 	} else if plan != nil {
+		s.runtime, s.runtimeUsed = plan, plan.Used("")
 		s.log.Printf("%s", plan.Summary())
 		if ok, why := plan.GLIBCOK(); !ok {
 			s.log.Printf("warning: %s", why)
@@ -380,6 +386,15 @@ func (s *supervisor) restart(ctx context.Context, gen *ckptstore.Generation) err
 	if !verdict.OK() {
 		return exitcode.Errorf(exitcode.Incompatible, "cannot restart checkpoint generation %d here: %s",
 			m.Generation, strings.Join(verdict.Problems, "; "))
+	}
+	if s.runtime != nil {
+		notes, err := s.runtime.Compare(m.RuntimeLibs, "")
+		if err != nil {
+			return exitcode.Errorf(exitcode.Incompatible, "cannot restart checkpoint generation %d here: %w", m.Generation, err)
+		}
+		for _, n := range notes {
+			s.log.Printf("note: %s", n)
+		}
 	}
 	if missing := missingFiles(m.OpenFiles); len(missing) > 0 {
 		return exitcode.Errorf(exitcode.MissingFiles,
@@ -622,15 +637,16 @@ func (s *supervisor) commit(ctx context.Context, d checkpointDone) error {
 		images[img] = true
 	}
 	gen, err := s.store.Commit(s.stage, d.ckpt.Files, images, ckptstore.Manifest{
-		Engine:    s.engine.Name(),
-		Platform:  s.platform(ctx),
-		Cwd:       s.cwd,
-		Argv:      append([]string{s.opts.Program}, s.opts.Args...),
-		Stdio:     d.stdio,
-		OpenFiles: d.open,
-		Processes: d.ckpt.Processes,
-		StageKey:  s.key,
-		StageDir:  s.stage,
+		Engine:      s.engine.Name(),
+		Platform:    s.platform(ctx),
+		Cwd:         s.cwd,
+		Argv:        append([]string{s.opts.Program}, s.opts.Args...),
+		Stdio:       d.stdio,
+		OpenFiles:   d.open,
+		Processes:   d.ckpt.Processes,
+		StageKey:    s.key,
+		StageDir:    s.stage,
+		RuntimeLibs: s.runtimeUsed,
 	})
 	if gen == nil {
 		// Nothing of it is kept: free the staging space it took too, so

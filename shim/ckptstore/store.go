@@ -44,6 +44,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dmtcp-condor/dmtcp-condor/bundle/runtimelib"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/internal/fsutil"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/platform"
 )
@@ -108,6 +109,10 @@ type Manifest struct {
 	// StageKey names the engine's staging directory, which must have the
 	// same absolute path at every restart (see package shim).
 	StageKey string `json:"stage_key,omitempty"`
+	// RuntimeLibs records which copy of each of DMTCP's runtime libraries
+	// (the bundle's or the node's) the job ran with, so that a restart on
+	// a node that differs says so (see package runtimelib).
+	RuntimeLibs []runtimelib.Used `json:"runtime_libs,omitempty"`
 	// StageDir is that directory's absolute path (empty in manifests
 	// written before it was recorded: the default parent, then StageKey).
 	StageDir string `json:"stage_dir,omitempty"`
