@@ -229,7 +229,12 @@ func checkpointStdoutSize(b *testing.B, dir string) int64 {
 	if len(m) != 1 {
 		b.Fatalf("want one generation, have %v", m)
 	}
-	data, err := os.ReadFile(m[0])
+	return stdoutSizeIn(b, m[0])
+}
+
+// stdoutSizeIn reads the stdout size a manifest recorded.
+func stdoutSizeIn(b *testing.B, manifest string) int64 {
+	data, err := os.ReadFile(manifest)
 	if err != nil {
 		b.Fatal(err)
 	}

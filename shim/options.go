@@ -69,6 +69,7 @@ type Options struct {
 	KeepGenerations     int           // complete checkpoint generations kept (>= 1)
 	FreshStart          bool          // start over when no checkpoint is usable
 	RestartTimeout      time.Duration // a restart not running by then is killed (0 = no limit)
+	CompressBudget      time.Duration // a self-checkpoint exit may compress for this long
 
 	Program string
 	Args    []string
@@ -150,7 +151,8 @@ func newFlagSet(o *Options, out io.Writer, getenv func(string) string) (*flag.Fl
 	str(&o.CkptDir, "ckpt-dir", DefaultCkptDir, "`DIR` holding the checkpoints (relative to the working directory)")
 	str(&o.StageDir, "stage-dir", DefaultStageDir, "`DIR` where DMTCP writes a checkpoint before it is saved into --ckpt-dir; must be the same path on every machine")
 	str(&o.DMTCPPrefix, "dmtcp-prefix", "", "DMTCP install `DIR` (with bin/ and lib/dmtcp/); default: the working directory, beside the shim, $DMTCP_PREFIX, then PATH")
-	boolean(&o.Compress, "compress", true, "gzip checkpoint images (--compress=false or --no-compress for large jobs with a short vacate window)")
+	boolean(&o.Compress, "compress", true, "gzip checkpoint images after they are saved, at the lowest priority while the job runs, never during a vacate (--no-compress: keep them as DMTCP wrote them)")
+	value((*intervalValue)(&o.CompressBudget), "compress-budget", "before a self-checkpoint exit (--exit-after-checkpoint), compress the new checkpoint for at most `DURATION`, so that less is transferred (0 = exit at once, uncompressed)")
 	fs.Func("no-compress", "same as --compress=false", func(string) error { o.Compress = false; return nil })
 	setBoolFlag(fs, "no-compress")
 	boolean(&o.ChirpPlatform, "chirp-platform", false, "at the first checkpoint, record the machine's platform in the HTCondor job ad with condor_chirp")

@@ -69,6 +69,9 @@ func Main(args []string) int {
 		if role, ok := sge.RoleOf(args[0]); ok {
 			return sge.Main(role, args[1:], Main)
 		}
+		if filepath.Base(args[0]) == CompressRole {
+			return compressMain(args[1:])
+		}
 	}
 	opts, err := ParseOptions(args[1:], os.Getenv)
 	if err != nil {
@@ -163,6 +166,9 @@ type supervisor struct {
 	// chose, recorded with every checkpoint.
 	runtime     *runtimelib.Plan
 	runtimeUsed []runtimelib.Used
+	// compressing is the background compression of the newest
+	// generation, while one runs (see compressLater).
+	compressing *compression
 	// lastSize is the newest generation's size in bytes (0: none yet),
 	// the best guess at what the next checkpoint will need.
 	lastSize int64
@@ -331,16 +337,15 @@ func (s *supervisor) spec() engine.Spec {
 		logPath = filepath.Join(s.store.Dir(), "dmtcp-diagnostics.log")
 	}
 	return engine.Spec{
-		Argv:     append([]string{s.opts.Program}, s.opts.Args...),
-		Dir:      s.cwd,
-		Env:      absEnv(os.Environ(), s.cwd, "DMTCP_TMPDIR", "TMPDIR"),
-		Stdin:    s.stdio.in,
-		Stdout:   s.stdio.out,
-		Stderr:   s.stdio.err,
-		CkptDir:  s.stage,
-		Compress: s.opts.Compress,
-		LogLine:  func(line string) { s.log.Printf("%s", line) },
-		LogPath:  logPath,
+		Argv:    append([]string{s.opts.Program}, s.opts.Args...),
+		Dir:     s.cwd,
+		Env:     absEnv(os.Environ(), s.cwd, "DMTCP_TMPDIR", "TMPDIR"),
+		Stdin:   s.stdio.in,
+		Stdout:  s.stdio.out,
+		Stderr:  s.stdio.err,
+		CkptDir: s.stage,
+		LogLine: func(line string) { s.log.Printf("%s", line) },
+		LogPath: logPath,
 	}
 }
 
@@ -456,6 +461,8 @@ func (s *supervisor) supervise(ctx context.Context, sigc <-chan os.Signal, trapp
 	}
 	ckptCtx, cancelCkpt := context.WithCancel(ctx)
 	defer cancelCkpt()
+	defer s.stopCompressing()
+	evicted := false // asked to leave by a signal, not by self-checkpointing
 
 	for {
 		select {
@@ -470,7 +477,7 @@ func (s *supervisor) supervise(ctx context.Context, sigc <-chan os.Signal, trapp
 					// Committed even when the job is not to stop: a
 					// job that DMTCP failed right after a complete
 					// checkpoint resumes from it.
-					ckptErr = s.commit(ctx, done)
+					_, ckptErr = s.commit(ctx, done)
 					if ckptErr == nil && stopAfter {
 						s.job.Close()
 						return result{checkpointed: true}, nil
@@ -492,6 +499,7 @@ func (s *supervisor) supervise(ctx context.Context, sigc <-chan os.Signal, trapp
 				_ = s.job.Signal(sig.(syscall.Signal))
 				continue
 			}
+			evicted = true
 			if vacating {
 				s.log.Printf("received %s again: already checkpointing to leave", sig)
 				continue
@@ -550,7 +558,8 @@ func (s *supervisor) supervise(ctx context.Context, sigc <-chan os.Signal, trapp
 				rearm()
 				continue
 			}
-			if err := s.commit(ctx, done); err != nil {
+			gen, err := s.commit(ctx, done)
+			if err != nil {
 				if stopAfter {
 					s.log.Printf("%v; stopping the job without it (the previous checkpoint, if any, is kept)", err)
 					_ = s.job.Stop(ctx)
@@ -566,8 +575,12 @@ func (s *supervisor) supervise(ctx context.Context, sigc <-chan os.Signal, trapp
 					s.log.Printf("warning: %v", err)
 				}
 				s.log.Printf("job stopped in %s", time.Since(start).Round(time.Millisecond))
+				if !evicted {
+					s.compressWithin(gen)
+				}
 				return result{checkpointed: true}, nil
 			}
+			s.compressLater(gen)
 			rearm()
 		}
 	}
@@ -601,6 +614,9 @@ func isTrapped(sig os.Signal, trapped []os.Signal) bool {
 // startCheckpoint runs one checkpoint in the background; the supervisor
 // keeps watching the job and signals meanwhile.
 func (s *supervisor) startCheckpoint(ctx context.Context, exit bool) chan checkpointDone {
+	// The disk is the checkpoint's alone: a vacate must not wait for a
+	// compression, nor a periodic checkpoint's stall grow by one.
+	s.stopCompressing()
 	out := make(chan checkpointDone, 1)
 	pid := s.job.PID()
 	exclude := append(s.excl, s.stdio.paths()...)
@@ -631,7 +647,7 @@ func (s *supervisor) startCheckpoint(ctx context.Context, exit bool) chan checkp
 }
 
 // commit makes a completed checkpoint the newest generation.
-func (s *supervisor) commit(ctx context.Context, d checkpointDone) error {
+func (s *supervisor) commit(ctx context.Context, d checkpointDone) (*ckptstore.Generation, error) {
 	images := make(map[string]bool, len(d.ckpt.Images))
 	for _, img := range d.ckpt.Images {
 		images[img] = true
@@ -654,7 +670,7 @@ func (s *supervisor) commit(ctx context.Context, d checkpointDone) error {
 		for _, rel := range d.ckpt.Files {
 			_ = os.RemoveAll(filepath.Join(s.stage, rel))
 		}
-		return fmt.Errorf("checkpoint could not be saved in %s: %w%s", s.store.Dir(), err, spaceHint(err, s.store.Dir()))
+		return nil, fmt.Errorf("checkpoint could not be saved in %s: %w%s", s.store.Dir(), err, spaceHint(err, s.store.Dir()))
 	}
 	if err != nil {
 		s.log.Printf("warning: %v", err)
@@ -678,7 +694,7 @@ func (s *supervisor) commit(ctx context.Context, d checkpointDone) error {
 		s.chirped = true
 		chirpPlatform(ctx, s.log)
 	}
-	return nil
+	return gen, nil
 }
 
 // checkpointExiter is a job that ends itself to checkpoint (a program of
@@ -720,6 +736,7 @@ func (s *supervisor) finished(st engine.Status) (result, error) {
 		// DMTCP_FAIL_RC: DMTCP itself failed. Keep the checkpoints.
 		return result{}, exitcode.Errorf(st.Code, "DMTCP itself failed while running the job%s; its diagnostics are in %s", spaceHint(nil, s.stage), s.log.where())
 	}
+	s.stopCompressing()
 	if st.Exited() {
 		s.log.Printf("the job exited with code %d; removing its checkpoints", st.Code)
 		if err := s.store.Remove(); err != nil {

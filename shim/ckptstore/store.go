@@ -75,6 +75,10 @@ type File struct {
 	// CRC32C is the file's CRC-32C (Castagnoli), 8 hex digits; empty in
 	// manifests written before it was recorded.
 	CRC32C string `json:"crc32c,omitempty"`
+	// Gzip marks an image the shim compressed after the checkpoint (see
+	// Compress); RawSize is then its size uncompressed.
+	Gzip    bool  `json:"gzip,omitempty"`
+	RawSize int64 `json:"raw_size,omitempty"`
 }
 
 // Stdio records the job's standard streams at the checkpoint moment, so a
@@ -374,6 +378,15 @@ func (g *Generation) Verify() error {
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
+// crc is a running CRC-32C.
+type crc struct{ sum uint32 }
+
+func newCRC() *crc { return &crc{} }
+
+func (c *crc) Write(p []byte) { c.sum = crc32.Update(c.sum, castagnoli, p) }
+
+func (c *crc) hex() string { return fmt.Sprintf("%08x", c.sum) }
+
 // fileCRC reads a file through once: its CRC-32C and size.
 func fileCRC(path string) (string, int64, error) {
 	f, err := os.Open(path)
@@ -484,14 +497,7 @@ func (s *Store) Commit(src string, names []string, images map[string]bool, m Man
 	if len(m.Images()) == 0 {
 		return nil, errors.New("commit: no images")
 	}
-	data, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("encode manifest: %w", err)
-	}
-	if err := writeFileSync(filepath.Join(dir, manifestName), append(data, '\n')); err != nil {
-		return nil, fmt.Errorf("write manifest: %w", err)
-	}
-	if err := syncDir(dir); err != nil {
+	if err := s.writeManifest(dir, m); err != nil {
 		return nil, err
 	}
 	if err := os.Rename(dir, final); err != nil {
@@ -511,6 +517,19 @@ func (s *Store) Commit(src string, names []string, images map[string]bool, m Man
 		}
 	}
 	return g, nil
+}
+
+// writeManifest writes (or replaces, in one rename) a generation's
+// manifest durably.
+func (s *Store) writeManifest(dir string, m Manifest) error {
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode manifest: %w", err)
+	}
+	if err := writeFileSync(filepath.Join(dir, manifestName), append(data, '\n')); err != nil {
+		return fmt.Errorf("write manifest: %w", err)
+	}
+	return syncDir(dir)
 }
 
 // ErrClear means a generation was committed, but the engine's copy of its
@@ -642,7 +661,36 @@ func (s *Store) Tidy() error {
 			return fmt.Errorf("remove interrupted commit %s: %w", filepath.Base(p), err)
 		}
 	}
+	gens, err := s.generations()
+	if err != nil {
+		return err
+	}
+	for _, gd := range gens {
+		if g, err := s.load(gd); err == nil {
+			g.tidyCompression()
+		}
+	}
 	return nil
+}
+
+// tidyCompression removes what an interrupted Compress left in a complete
+// generation: the compressed copies when the manifest still names the
+// uncompressed images, or the uncompressed ones once it names the others.
+func (g *Generation) tidyCompression() {
+	inZ := false
+	for _, f := range g.Manifest.Files {
+		inZ = inZ || strings.HasPrefix(f.Name, compressedDir+"/")
+	}
+	if !inZ {
+		_ = os.RemoveAll(filepath.Join(g.Dir, compressedDir))
+		return
+	}
+	entries, _ := os.ReadDir(g.Dir)
+	for _, e := range entries {
+		if e.Name() != manifestName && e.Name() != compressedDir {
+			_ = os.RemoveAll(filepath.Join(g.Dir, e.Name()))
+		}
+	}
 }
 
 // Remove deletes every checkpoint once the job has finished for good: they

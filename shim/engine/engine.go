@@ -19,9 +19,9 @@ type Spec struct {
 	Stdin, Stdout, Stderr *os.File
 
 	// CkptDir is where the engine writes checkpoints: the store's work
-	// directory, committed into generations by the shim.
-	CkptDir  string
-	Compress bool
+	// directory, committed into generations by the shim. Engines write
+	// them uncompressed: the shim compresses complete generations itself.
+	CkptDir string
 
 	// LogLine receives the engine's helpers' output (DMTCP's coordinator),
 	// a line at a time; LogPath is the log file, for tools that open it
