@@ -7,11 +7,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/dmtcp-condor/dmtcp-condor/shim/ckptstore"
+	"github.com/dmtcp-condor/dmtcp-condor/shim/internal/fsutil"
 )
 
 // CompressRole is the name (argv[0]) under which the shim binary
@@ -54,7 +57,6 @@ func (s *supervisor) compressLater(g *ckptstore.Generation) {
 	}
 	cmd := exec.Command(self, g.Dir)
 	cmd.Args[0] = CompressRole
-	cmd.Env = []string{}
 	// Its own group, killed with the shim.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	stderr, _ := cmd.StderrPipe()
@@ -142,6 +144,11 @@ func compressMain(args []string) int {
 		fmt.Fprintf(os.Stderr, "usage: %s GENERATION-DIR\n", CompressRole)
 		return 2
 	}
+	// For tests only: a compression that takes this long, so that a
+	// checkpoint or a vacate meets it under way.
+	if d, err := time.ParseDuration(os.Getenv("DMTCP_CONDOR_TEST_COMPRESS_DELAY")); err == nil {
+		time.Sleep(d)
+	}
 	start := time.Now()
 	g, err := ckptstore.CompressDir(context.Background(), args[0], ckptstore.Compressing{})
 	if err != nil {
@@ -159,4 +166,61 @@ func compressMain(args []string) int {
 	}
 	fmt.Fprintf(os.Stderr, "generation %d: %.1f MB to %.1f MB in %s\n", g.Manifest.Generation, float64(raw)/1e6, float64(size)/1e6, time.Since(start).Round(time.Millisecond))
 	return 0
+}
+
+// decompressForRestart unpacks a generation's compressed images into the
+// staging directory before a restart: on every core when there is more
+// than one (dmtcp_restart reads gzip images through a single gzip -d), and
+// always when the node has no gzip on PATH for DMTCP. It returns the images
+// to restart from and the directory to remove once the restart is running
+// ("" when it unpacked nothing: DMTCP then reads the compressed images
+// itself, and the restart is given longer for it).
+func (s *supervisor) decompressForRestart(ctx context.Context, g *ckptstore.Generation) ([]string, string, error) {
+	var raw, ours int64
+	for _, f := range g.Manifest.Files {
+		if f.Image && f.Gzip {
+			raw += f.RawSize
+			if len(f.Members) > 0 {
+				ours += f.RawSize
+			}
+		}
+	}
+	_, noGzip := exec.LookPath("gzip")
+	if raw == 0 || (noGzip == nil && (ours == 0 || runtime.NumCPU() < 2)) || s.stage == "" {
+		s.restartExtra = time.Duration(raw / 20e6 * int64(time.Second)) // gzip -d, about 20 MB/s at worst
+		return g.ImagePaths(), "", nil
+	}
+	var st syscall.Statfs_t
+	if syscall.Statfs(s.stage, &st) == nil && int64(st.Bavail)*st.Bsize < raw+raw/4 {
+		if noGzip != nil {
+			return nil, "", fmt.Errorf("the checkpoint's images are compressed, this node has no gzip for DMTCP to read them with, and %s has too little room to unpack them (%.1f MB): install gzip or free space", s.stage, float64(raw)/1e6)
+		}
+		s.log.Printf("not unpacking the compressed images before the restart: %s has too little room; DMTCP reads them compressed", s.stage)
+		s.restartExtra = time.Duration(raw / 20e6 * int64(time.Second))
+		return g.ImagePaths(), "", nil
+	}
+	dir := filepath.Join(s.stage, ".restart")
+	start := time.Now()
+	images, err := g.Decompress(ctx, dir, ckptstore.Compressing{})
+	if err == nil {
+		// DMTCP finds an image's saved files beside it.
+		for _, img := range g.ImagePaths() {
+			files := strings.TrimSuffix(img, ".dmtcp") + "_files"
+			if st, serr := os.Stat(files); serr == nil && st.IsDir() {
+				if err = fsutil.CopyTree(files, filepath.Join(dir, filepath.Base(files))); err != nil {
+					break
+				}
+			}
+		}
+	}
+	if err != nil {
+		os.RemoveAll(dir)
+		if noGzip != nil {
+			return nil, "", fmt.Errorf("unpack the checkpoint's compressed images (this node has no gzip for DMTCP): %w", err)
+		}
+		s.log.Printf("not unpacking the compressed images before the restart (%v); DMTCP reads them compressed", err)
+		return g.ImagePaths(), "", nil
+	}
+	s.log.Printf("unpacked %d compressed image(s), %.1f MB, in %s", len(images), float64(raw)/1e6, time.Since(start).Round(time.Millisecond))
+	return images, dir, nil
 }

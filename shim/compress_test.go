@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -48,11 +49,13 @@ func gzipped(m ckptstore.Manifest) bool {
 func TestCompressionOffTheCriticalPath(t *testing.T) {
 	forEachInstall(t, func(t *testing.T, inst dmtcptest.Install) {
 		j := jobs[0]
-		argv := []string{"./counter", "600", "10", "0"}
+		argv := []string{"./counter", "1500", "10", "0"}
 		wantOut, wantErr := expectArgv(t, j, argv)
 		dir := t.TempDir()
 		j.setup(t, dir)
-		logged := func(r *shimRun, what string) {
+		// logged waits for this run of the shim (r, started when the log
+		// had from bytes) to log what.
+		logged := func(r *shimRun, from int64, what string) {
 			t.Helper()
 			waitFor(t, what, time.Minute, func() bool {
 				select {
@@ -60,9 +63,11 @@ func TestCompressionOffTheCriticalPath(t *testing.T) {
 					t.Fatalf("the shim ended before logging %q; log:\n%s", what, r.log())
 				default:
 				}
-				return fileContains(filepath.Join(dir, "shim.log"), what)
+				data, _ := os.ReadFile(filepath.Join(dir, "shim.log"))
+				return int64(len(data)) > from && strings.Contains(string(data[from:]), what)
 			})
 		}
+		logSize := func() int64 { return sizeOf(filepath.Join(dir, "shim.log")) }
 
 		// A self-checkpoint exit within its budget leaves a compressed
 		// generation.
@@ -75,11 +80,13 @@ func TestCompressionOffTheCriticalPath(t *testing.T) {
 			t.Fatalf("after a self-checkpoint exit with a budget: %d generation(s), want 1 compressed; log:\n%s", len(ms), r.log())
 		}
 
-		// Resumed from it, the next periodic checkpoint is compressed in
-		// the background; the vacate's is not.
-		r = startShim(t, inst, dir, []string{"--ckptint", "1"}, argv)
-		logged(r, "resuming from checkpoint generation 1")
-		logged(r, "compress: generation 2:")
+		// Resumed from it, a periodic checkpoint (SIGUSR2: exactly one)
+		// is compressed in the background; the vacate's is not.
+		from := logSize()
+		r = startShim(t, inst, dir, nil, argv)
+		logged(r, from, "restarted pid")
+		r.cmd.Process.Signal(syscall.SIGUSR2)
+		logged(r, from, "compress: generation 2:")
 		r.cmd.Process.Signal(syscall.SIGTERM)
 		if code := r.wait(t, time.Minute); code != 85 {
 			t.Fatalf("vacate: exit %d; log:\n%s", code, r.log())
@@ -98,6 +105,28 @@ func TestCompressionOffTheCriticalPath(t *testing.T) {
 		ms = manifests(t, dir)
 		if gzipped(ms[len(ms)-1]) {
 			t.Errorf("a self-checkpoint exit without --compress-budget compressed its generation")
+		}
+
+		// A vacate that meets a compression under way stops it at once
+		// and leaves with the previous generations as they were.
+		from = logSize()
+		r = startShim(t, inst, dir, nil, argv, "DMTCP_CONDOR_TEST_COMPRESS_DELAY=1h")
+		logged(r, from, "restarted pid")
+		r.cmd.Process.Signal(syscall.SIGUSR2)
+		logged(r, from, "checkpoint generation 5 complete")
+		start := time.Now()
+		r.cmd.Process.Signal(syscall.SIGTERM)
+		if code := r.wait(t, time.Minute); code != 85 {
+			t.Fatalf("vacate during a compression: exit %d; log:\n%s", code, r.log())
+		}
+		if took := time.Since(start); took > 20*time.Second {
+			t.Errorf("the vacate took %s: it waited for the compression", took)
+		}
+		if !fileContains(filepath.Join(dir, "shim.log"), "compression of generation 5 stopped") {
+			t.Errorf("the compression under way was not stopped; log:\n%s", r.log())
+		}
+		if z, _ := filepath.Glob(filepath.Join(dir, "dmtcp_checkpoints", "gen-*", "z")); len(z) > 0 {
+			t.Errorf("a stopped compression left %v", z)
 		}
 
 		r = startShim(t, inst, dir, nil, argv)

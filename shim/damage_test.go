@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dmtcp-condor/dmtcp-condor/shim/dmtcp/dmtcptest"
+	"github.com/dmtcp-condor/dmtcp-condor/shim/internal/proctree"
 )
 
 // generations lists the store's gen-* and bad-gen-* directories.
@@ -240,7 +241,7 @@ func TestNoSpace(t *testing.T) {
 				logged("restarted pid")
 				free := fill(t, small)
 				defer free()
-				logged("periodic checkpoint")
+				logged("skipping this periodic checkpoint")
 				r.cmd.Process.Signal(syscall.SIGTERM)
 				code := r.wait(t, time.Minute)
 				if code != 247 {
@@ -340,12 +341,15 @@ func jobPID(t *testing.T, dir string) int {
 	return 0
 }
 
-// holds reports whether any process under pid has a descriptor on target.
+// holds reports whether pid or any process under it has a descriptor on
+// target.
 func holds(pid int, target string) bool {
-	fds, _ := filepath.Glob(fmt.Sprintf("/proc/%d/fd/*", pid))
-	for _, fd := range fds {
-		if l, _ := os.Readlink(fd); l == target {
-			return true
+	for _, p := range proctree.Descendants(pid) {
+		fds, _ := filepath.Glob(fmt.Sprintf("/proc/%d/fd/*", p))
+		for _, fd := range fds {
+			if l, _ := os.Readlink(fd); l == target {
+				return true
+			}
 		}
 	}
 	return false
@@ -447,4 +451,33 @@ func TestPruneFailureStillExits85(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "dmtcp_checkpoints", "gen-00000003", "manifest.json")); err != nil {
 		t.Errorf("generation 3: %v", err)
 	}
+}
+
+// TestPeriodicCommitFails: with no generation yet there is nothing to tell
+// how much room a checkpoint needs; a periodic checkpoint whose commit then
+// fails for want of space (the checkpoint directory full) is logged, its
+// partial generation removed, and the job goes on to its own end.
+func TestPeriodicCommitFails(t *testing.T) {
+	forEachInstall(t, func(t *testing.T, inst dmtcptest.Install) {
+		j := jobs[0]
+		argv := []string{"./counter", "300", "10", "0"}
+		wantOut, wantErr := expectArgv(t, j, argv)
+		dir := t.TempDir()
+		j.setup(t, dir)
+		small := mountTmpfs(t, "8m")
+		ckpt := filepath.Join(small, "ckpt")
+		os.Mkdir(ckpt, 0o700)
+		defer fill(t, small)()
+		r := startShim(t, inst, dir, []string{"--ckpt-dir", ckpt, "--ckptint", "1"}, argv)
+		if code := r.wait(t, 2*time.Minute); code != 0 {
+			t.Fatalf("exit %d, want the job's own 0; log:\n%s", code, r.log())
+		}
+		if !fileContains(filepath.Join(dir, "shim.log"), "periodic checkpoint could not be saved") {
+			t.Errorf("no failed periodic commit in the log:\n%s", r.log())
+		}
+		if left, _ := filepath.Glob(filepath.Join(ckpt, "gen-*")); len(left) > 0 {
+			t.Errorf("left in the checkpoint directory: %v", left)
+		}
+		assertSameOutput(t, dir, wantOut, wantErr)
+	})
 }

@@ -27,8 +27,11 @@ func (s *supervisor) resumable() (*ckptstore.Generation, error) {
 	}
 	start := time.Now()
 	gen, damaged, err := s.store.Usable()
+	if errors.Is(err, ckptstore.ErrNewerFormat) {
+		return nil, exitcode.Errorf(exitcode.Incompatible, "checkpoint %v: run the job with the newer shim_dmtcp that wrote it", err)
+	}
 	if err != nil {
-		return nil, exitcode.Errorf(exitcode.CheckpointDir, "read checkpoints: %w", err)
+		return nil, exitcode.Errorf(exitcode.CheckpointDir, "read checkpoints: %w (nothing was moved or deleted; run the job again once the checkpoint directory reads)", err)
 	}
 	for _, d := range damaged {
 		s.warn("checkpoint %s", d)
@@ -39,7 +42,7 @@ func (s *supervisor) resumable() (*ckptstore.Generation, error) {
 		for _, f := range gen.Manifest.Files {
 			bytes += f.Size
 		}
-		s.lastSize = bytes
+		s.lastSize = rawSize(gen)
 		s.log.Printf("checkpoint generation %d verified: %d file(s), %.1f MB in %s",
 			gen.Manifest.Generation, len(gen.Manifest.Files), float64(bytes)/1e6, time.Since(start).Round(time.Millisecond))
 		if len(damaged) > 0 {
@@ -132,7 +135,7 @@ func (s *supervisor) awaitRestart(ctx context.Context) error {
 	if !ok || s.opts.RestartTimeout <= 0 {
 		return nil
 	}
-	wctx, cancel := context.WithTimeout(ctx, s.opts.RestartTimeout)
+	wctx, cancel := context.WithTimeout(ctx, s.opts.RestartTimeout+s.restartExtra)
 	defer cancel()
 	if err := w.WaitRestarted(wctx); err == nil || wctx.Err() == nil {
 		// Running, or already ended (supervise reports how).
@@ -190,4 +193,17 @@ func (s *supervisor) noRoom() string {
 		return fmt.Sprintf("the checkpoint directory's file system (%s) has %.1f MB free and the last checkpoint took %.1f MB", s.store.Dir(), float64(free(store))/1e6, float64(s.lastSize)/1e6)
 	}
 	return ""
+}
+
+// rawSize is what a generation's files take uncompressed: what DMTCP, which
+// writes uncompressed images, needs for the next checkpoint.
+func rawSize(g *ckptstore.Generation) (n int64) {
+	for _, f := range g.Manifest.Files {
+		if f.Gzip && f.RawSize > 0 {
+			n += f.RawSize
+		} else {
+			n += f.Size
+		}
+	}
+	return n
 }

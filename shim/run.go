@@ -151,16 +151,19 @@ type supervisor struct {
 	opts Options
 	log  *logger
 
-	cwd     string
-	store   *ckptstore.Store
-	stage   string // DMTCP's checkpoint directory, at a stable path
-	key     string // stage's last element; kept in every manifest
-	engine  Engine
-	here    *platform.Info // this machine, collected once
-	job     Job
-	stdio   stdioFiles
-	excl    []string // paths never reported as the job's open files
-	chirped bool
+	cwd   string
+	store *ckptstore.Store
+	stage string // DMTCP's checkpoint directory, at a stable path
+	key   string // stage's last element; kept in every manifest
+	// privateParent: stage's parent is this job's own (not the shared
+	// dmtcp-condor-UID), to be removed with it.
+	privateParent bool
+	engine        Engine
+	here          *platform.Info // this machine, collected once
+	job           Job
+	stdio         stdioFiles
+	excl          []string // paths never reported as the job's open files
+	chirped       bool
 	// runtime is the bundle's runtime-library plan for this node (nil
 	// without a bundle that carries libraries); runtimeUsed what it
 	// chose, recorded with every checkpoint.
@@ -169,6 +172,9 @@ type supervisor struct {
 	// compressing is the background compression of the newest
 	// generation, while one runs (see compressLater).
 	compressing *compression
+	// restartExtra lengthens --restart-timeout by the time DMTCP may take
+	// to unpack compressed images itself.
+	restartExtra time.Duration
 	// lastSize is the newest generation's size in bytes (0: none yet),
 	// the best guess at what the next checkpoint will need.
 	lastSize int64
@@ -412,13 +418,22 @@ func (s *supervisor) restart(ctx context.Context, gen *ckptstore.Generation) err
 	}
 	defer s.stdio.closeOurs()
 	start := time.Now()
-	if s.job, err = s.engine.Restart(ctx, s.spec(), gen.ImagePaths()); err != nil {
+	images, unpacked, err := s.decompressForRestart(ctx, gen)
+	if err != nil {
+		return exitcode.Errorf(exitcode.Restart, "%w", err)
+	}
+	if s.job, err = s.engine.Restart(ctx, s.spec(), images); err != nil {
 		return err
 	}
 	if err := s.awaitRestart(ctx); err != nil {
 		return err
 	}
-	s.log.Printf("restarted pid %d from %d image(s) in %s", s.job.PID(), len(gen.ImagePaths()), time.Since(start).Round(time.Millisecond))
+	if unpacked != "" && s.opts.RestartTimeout > 0 {
+		// Running: DMTCP has read them. (Without the wait they go with
+		// the staging directory when the shim ends.)
+		_ = os.RemoveAll(unpacked)
+	}
+	s.log.Printf("restarted pid %d from %d image(s) in %s", s.job.PID(), len(images), time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
@@ -575,7 +590,9 @@ func (s *supervisor) supervise(ctx context.Context, sigc <-chan os.Signal, trapp
 					s.log.Printf("warning: %v", err)
 				}
 				s.log.Printf("job stopped in %s", time.Since(start).Round(time.Millisecond))
-				if !evicted {
+				if !evicted && len(sigc) == 0 {
+					// A self-checkpoint exit, with no request to leave
+					// waiting: compressing may take its budget.
 					s.compressWithin(gen)
 				}
 				return result{checkpointed: true}, nil

@@ -29,6 +29,10 @@ func (s *supervisor) makeStage(gen *ckptstore.Generation) error {
 	switch {
 	case gen != nil && gen.Manifest.StageDir != "":
 		dir = gen.Manifest.StageDir
+		if !ckptstore.StagePathOK(dir, gen.Manifest.StageKey, os.Getuid()) {
+			return fmt.Errorf("checkpoint generation %d records %q as its staging directory, which is not one the shim makes (dmtcp-condor-UID[-XXXXXX]/KEY); the manifest is not to be trusted", gen.Manifest.Generation, dir)
+		}
+		s.privateParent = filepath.Base(filepath.Dir(dir)) != filepath.Base(ckptstore.StageParent("/", os.Getuid()))
 		if err := ownDir(filepath.Dir(dir)); err != nil {
 			return fmt.Errorf("the checkpoint must be restarted with DMTCP's staging directory at %s, the path it was taken with, and that path is not usable here: %w", dir, err)
 		}
@@ -36,6 +40,9 @@ func (s *supervisor) makeStage(gen *ckptstore.Generation) error {
 		key := ""
 		if gen != nil {
 			key = gen.Manifest.StageKey // written before the path was recorded
+			if key != "" && !ckptstore.StageKeyOK(key) {
+				return fmt.Errorf("checkpoint generation %d records the stage key %q, which is not one the shim makes", gen.Manifest.Generation, key)
+			}
 		}
 		if key == "" {
 			b := make([]byte, 8)
@@ -54,7 +61,7 @@ func (s *supervisor) makeStage(gen *ckptstore.Generation) error {
 				return fmt.Errorf("create staging directory in %s (--stage-dir): %w", s.opts.StageDir, merr)
 			}
 			s.warn("not using %s for DMTCP's staging directory: %v (another user may have made it); using %s instead, which the checkpoints record", parent, err, private)
-			parent = private
+			parent, s.privateParent = private, true
 		}
 		dir = filepath.Join(parent, key)
 	}
@@ -101,6 +108,10 @@ func ownDir(dir string) error {
 	return nil
 }
 
+// removeStage removes the job's staging directory, and its parent when
+// that was private to this job. The shared default parent stays: removing
+// it would let another user recreate it between a job's check of it and
+// its use.
 func (s *supervisor) removeStage() {
 	if s.stage == "" {
 		return
@@ -108,5 +119,7 @@ func (s *supervisor) removeStage() {
 	if err := os.RemoveAll(s.stage); err != nil {
 		s.log.Printf("warning: remove staging directory: %v", err)
 	}
-	_ = os.Remove(filepath.Dir(s.stage)) // only if no other job uses it
+	if s.privateParent {
+		_ = os.Remove(filepath.Dir(s.stage)) // only if empty
+	}
 }

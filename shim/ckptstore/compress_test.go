@@ -78,6 +78,22 @@ func TestCompress(t *testing.T) {
 	if !zf.Gzip || zf.RawSize != int64(len(data)) || zf.Size >= zf.RawSize {
 		t.Errorf("manifest entry %+v: want gzip, raw size %d, smaller", zf, len(data))
 	}
+	// Unpacked on several cores, it is the image again.
+	unpacked := t.TempDir()
+	paths, err := used.Decompress(context.Background(), unpacked, Compressing{Workers: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back, _ := os.ReadFile(paths[0]); len(paths) != 1 || !bytes.Equal(back, data) {
+		t.Errorf("Decompress gave %v (%d bytes), want the image's %d bytes", paths, len(back), len(data))
+	}
+	// A damaged member is an error, and leaves nothing.
+	f, _ = os.OpenFile(imgs[0], os.O_WRONLY, 0)
+	f.WriteAt([]byte("garbage"), zf.Members[0]+100)
+	f.Close()
+	if _, err := used.Decompress(context.Background(), t.TempDir(), Compressing{Workers: 2}); err == nil {
+		t.Error("Decompress of a damaged member succeeded")
+	}
 	// Compressing again does nothing.
 	if again, err := s.Compress(context.Background(), used, Compressing{}); err != nil || again.ImagePaths()[0] != imgs[0] {
 		t.Errorf("second Compress: %v %v", again, err)
@@ -130,5 +146,36 @@ func TestTidyInterruptedCompression(t *testing.T) {
 	}
 	if err := z.Verify(); err != nil {
 		t.Errorf("Verify after Tidy: %v", err)
+	}
+}
+
+// An image that is already gzip (DMTCP compressed it itself) is not
+// compressed again; a damaged image is not compressed at all.
+func TestCompressSkipsGzipAndDamage(t *testing.T) {
+	s, src := open(t)
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	zw.Write(image(t, chunkSize))
+	zw.Close()
+	g := commitImage(t, s, src, gz.Bytes())
+	z, err := s.Compress(context.Background(), g, Compressing{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back, _ := os.ReadFile(z.ImagePaths()[0]); !bytes.Equal(back, gz.Bytes()) || !z.Manifest.Files[0].Gzip {
+		t.Errorf("a gzip image was changed (%d bytes, was %d) or not marked gzip", len(back), gz.Len())
+	}
+
+	g = commitImage(t, s, src, image(t, 2*chunkSize))
+	p := filepath.Join(g.Dir, "ckpt_a.dmtcp")
+	f, _ := os.OpenFile(p, os.O_WRONLY, 0)
+	f.WriteAt([]byte("damage"), 10)
+	f.Close()
+	before := tree(t, g.Dir)
+	if _, err := s.Compress(context.Background(), g, Compressing{}); err == nil || !strings.Contains(err.Error(), "damaged") {
+		t.Errorf("Compress of a damaged image: %v, want an error saying it is damaged", err)
+	}
+	if after := tree(t, g.Dir); after != before {
+		t.Errorf("the damaged generation changed:\nbefore %s\nafter  %s", before, after)
 	}
 }

@@ -79,6 +79,10 @@ type File struct {
 	// Compress); RawSize is then its size uncompressed.
 	Gzip    bool  `json:"gzip,omitempty"`
 	RawSize int64 `json:"raw_size,omitempty"`
+	// Members are the sizes of the gzip members the image is made of, in
+	// order, each holding chunkSize bytes of it (the last fewer): they can
+	// be decompressed in parallel (see Decompress).
+	Members []int64 `json:"members,omitempty"`
 }
 
 // Stdio records the job's standard streams at the checkpoint moment, so a
@@ -298,6 +302,33 @@ func StageParent(stageDir string, uid int) string {
 	return filepath.Join(stageDir, fmt.Sprintf("dmtcp-condor-%d", uid))
 }
 
+// StagePathOK reports whether dir, read from a manifest, is a staging
+// directory the shim makes for user uid: an absolute, clean path ending in
+// dmtcp-condor-UID[-XXXXXX]/KEY, KEY hex. Anything else could make the shim
+// (or a Grid Engine clean command) empty or chmod a directory that is not
+// its own.
+func StagePathOK(dir, key string, uid int) bool {
+	if !filepath.IsAbs(dir) || filepath.Clean(dir) != dir || filepath.Base(dir) != key || !StageKeyOK(key) {
+		return false
+	}
+	parent := filepath.Base(filepath.Dir(dir))
+	own := filepath.Base(StageParent("/", uid))
+	return parent == own || strings.HasPrefix(parent, own+"-")
+}
+
+// StageKeyOK reports whether key is a stage key the shim makes (hex).
+func StageKeyOK(key string) bool {
+	if key == "" {
+		return false
+	}
+	for _, c := range key {
+		if !strings.ContainsRune("0123456789abcdef", c) {
+			return false
+		}
+	}
+	return true
+}
+
 // Damaged is a generation that failed verification and was moved aside.
 type Damaged struct {
 	Generation int
@@ -329,6 +360,11 @@ func (s *Store) Usable() (g *Generation, damaged []Damaged, err error) {
 		if err == nil {
 			return gen, damaged, nil
 		}
+		if !IsDamage(err) {
+			// An I/O error, or a manifest of a newer shim: nothing says
+			// the generation is bad, so it is left where it is.
+			return nil, damaged, fmt.Errorf("generation %d: %w", gd.n, err)
+		}
 		aside, merr := s.setAside(gd)
 		if merr != nil {
 			return nil, damaged, fmt.Errorf("generation %d is damaged (%v) and cannot be moved aside: %w", gd.n, err, merr)
@@ -356,25 +392,50 @@ func (s *Store) setAside(gd genDir) (string, error) {
 }
 
 // Verify proves a generation's files are what its manifest recorded: each
-// file's size and, where recorded, its CRC-32C.
+// file's size and, where recorded, its CRC-32C. What it finds wrong with
+// the contents is a damage error (IsDamage); an error reading them is not.
 func (g *Generation) Verify() error {
 	for _, f := range g.Manifest.Files {
 		if f.CRC32C == "" {
 			continue // an older manifest: load checked the size
 		}
 		sum, size, err := fileCRC(filepath.Join(g.Dir, f.Name))
+		if errors.Is(err, fs.ErrNotExist) {
+			return damagef("file %s missing", f.Name)
+		}
 		if err != nil {
 			return fmt.Errorf("read %s: %w", f.Name, err)
 		}
 		if size != f.Size {
-			return fmt.Errorf("file %s has %d bytes, manifest says %d", f.Name, size, f.Size)
+			return damagef("file %s has %d bytes, manifest says %d", f.Name, size, f.Size)
 		}
 		if sum != f.CRC32C {
-			return fmt.Errorf("file %s is damaged: its CRC-32C is %s, manifest says %s", f.Name, sum, f.CRC32C)
+			return damagef("file %s is damaged: its CRC-32C is %s, manifest says %s", f.Name, sum, f.CRC32C)
 		}
 	}
 	return nil
 }
+
+// damage is what is wrong with a generation's contents (as opposed to an
+// error reading them, which may pass).
+type damage struct{ msg string }
+
+func (d *damage) Error() string { return d.msg }
+
+func damagef(format string, args ...any) error {
+	return &damage{fmt.Sprintf(format, args...)}
+}
+
+// IsDamage reports whether err says a generation's contents are wrong:
+// missing or garbled manifest, a file missing, cut short or changed.
+func IsDamage(err error) bool {
+	var d *damage
+	return errors.As(err, &d)
+}
+
+// ErrNewerFormat marks a generation written by a newer shim: not damage,
+// but not this shim's to read either.
+var ErrNewerFormat = errors.New("written by a newer shim_dmtcp (manifest format)")
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
@@ -402,43 +463,48 @@ func fileCRC(path string) (string, int64, error) {
 	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
-// errNoManifest marks a gen-N directory without a manifest. A commit
-// renames a generation into place only after its manifest is durable, so
-// this is damage, not an interrupted commit.
-var errNoManifest = errors.New("its manifest.json is missing")
-
+// load reads a generation's manifest and checks that its files are there
+// with their sizes. A gen-N directory without a manifest is damage, not an
+// interrupted commit: a commit renames a generation into place only after
+// its manifest is durable.
 func (s *Store) load(gd genDir) (*Generation, error) {
 	dir := filepath.Join(s.dir, gd.name)
 	data, err := os.ReadFile(filepath.Join(dir, manifestName))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, errNoManifest
+		return nil, damagef("its manifest.json is missing")
 	}
 	if err != nil {
 		return nil, err
 	}
 	var m Manifest
 	if err := json.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("manifest unreadable: %w", err)
+		return nil, damagef("manifest unreadable: %v", err)
+	}
+	if m.Format > FormatVersion {
+		return nil, fmt.Errorf("%w %d; this shim reads %d", ErrNewerFormat, m.Format, FormatVersion)
 	}
 	if m.Format != FormatVersion {
-		return nil, fmt.Errorf("manifest format %d, this shim reads %d", m.Format, FormatVersion)
+		return nil, damagef("manifest format %d, this shim reads %d", m.Format, FormatVersion)
 	}
 	if m.Generation != gd.n {
-		return nil, fmt.Errorf("manifest says generation %d", m.Generation)
+		return nil, damagef("manifest says generation %d", m.Generation)
 	}
 	if len(m.Images()) == 0 {
-		return nil, errors.New("manifest lists no images")
+		return nil, damagef("manifest lists no images")
 	}
 	for _, f := range m.Files {
 		if !localName(f.Name) {
-			return nil, fmt.Errorf("manifest names %q outside the generation", f.Name)
+			return nil, damagef("manifest names %q outside the generation", f.Name)
 		}
 		st, err := os.Lstat(filepath.Join(dir, f.Name))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, damagef("file %s missing", f.Name)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("file %s missing", f.Name)
+			return nil, err
 		}
 		if !st.Mode().IsRegular() || st.Size() != f.Size {
-			return nil, fmt.Errorf("file %s has %d bytes, manifest says %d", f.Name, st.Size(), f.Size)
+			return nil, damagef("file %s has %d bytes, manifest says %d", f.Name, st.Size(), f.Size)
 		}
 	}
 	return &Generation{Dir: dir, Manifest: m}, nil
@@ -522,14 +588,22 @@ func (s *Store) Commit(src string, names []string, images map[string]bool, m Man
 // writeManifest writes (or replaces, in one rename) a generation's
 // manifest durably.
 func (s *Store) writeManifest(dir string, m Manifest) error {
-	data, err := json.MarshalIndent(m, "", "  ")
+	data, err := encodeManifest(m)
 	if err != nil {
-		return fmt.Errorf("encode manifest: %w", err)
+		return err
 	}
-	if err := writeFileSync(filepath.Join(dir, manifestName), append(data, '\n')); err != nil {
+	if err := writeFileSync(filepath.Join(dir, manifestName), data); err != nil {
 		return fmt.Errorf("write manifest: %w", err)
 	}
 	return syncDir(dir)
+}
+
+func encodeManifest(m Manifest) ([]byte, error) {
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode manifest: %w", err)
+	}
+	return append(data, '\n'), nil
 }
 
 // ErrClear means a generation was committed, but the engine's copy of its
@@ -681,6 +755,7 @@ func (g *Generation) tidyCompression() {
 	for _, f := range g.Manifest.Files {
 		inZ = inZ || strings.HasPrefix(f.Name, compressedDir+"/")
 	}
+	_ = os.Remove(filepath.Join(g.Dir, manifestName+".tmp"))
 	if !inZ {
 		_ = os.RemoveAll(filepath.Join(g.Dir, compressedDir))
 		return

@@ -299,3 +299,32 @@ func copyDir(src, dst string) error {
 		return os.WriteFile(target, data, 0o600)
 	})
 }
+
+// Only staging paths the shim makes are taken from a manifest: it removes
+// and chmods them.
+func TestStagePathOK(t *testing.T) {
+	for key, want := range map[string]bool{"b8f99ea3a84cb0b5": true, "": false, "../..": false, "ab/cd": false, "ABCD": false} {
+		if StageKeyOK(key) != want {
+			t.Errorf("StageKeyOK(%q) = %v", key, !want)
+		}
+	}
+	for dir, want := range map[string]bool{
+		"/tmp/dmtcp-condor-1000/b8f99ea3a84cb0b5":          true,
+		"/scratch/dmtcp-condor-1000-x7Yz/b8f99ea3a84cb0b5": true,
+		"/tmp/dmtcp-condor-1001/b8f99ea3a84cb0b5":          false, // another user's
+		"/tmp/dmtcp-condor-10000/b8f99ea3a84cb0b5":         false,
+		"/tmp/b8f99ea3a84cb0b5":                            false,
+		"tmp/dmtcp-condor-1000/b8f99ea3a84cb0b5":           false,
+		"/tmp/dmtcp-condor-1000/../b8f99ea3a84cb0b5":       false,
+		"/tmp/dmtcp-condor-1000/other":                     false,
+		"/tmp/dmtcp-condor-1000/..":                        false,
+	} {
+		key := filepath.Base(dir)
+		if key == "other" || key == ".." {
+			key = "b8f99ea3a84cb0b5"
+		}
+		if got := StagePathOK(dir, key, 1000); got != want {
+			t.Errorf("StagePathOK(%q, %q) = %v, want %v", dir, key, got, want)
+		}
+	}
+}

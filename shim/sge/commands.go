@@ -264,15 +264,11 @@ func stageOf(store string) string {
 		return ""
 	}
 	gen, _, err := s.Latest()
-	if err != nil || gen == nil || !isHex(gen.Manifest.StageKey) {
+	if err != nil || gen == nil || !ckptstore.StageKeyOK(gen.Manifest.StageKey) {
 		return ""
 	}
 	if dir := gen.Manifest.StageDir; dir != "" {
-		// Only a path the shim itself makes: its user's parent (or a
-		// private one beside it) and the key.
-		parent := filepath.Base(filepath.Dir(dir))
-		own := filepath.Base(ckptstore.StageParent("/", os.Getuid()))
-		if filepath.Base(dir) != gen.Manifest.StageKey || (parent != own && !strings.HasPrefix(parent, own+"-")) {
+		if !ckptstore.StagePathOK(dir, gen.Manifest.StageKey, os.Getuid()) {
 			return ""
 		}
 		return dir
@@ -282,18 +278,4 @@ func stageOf(store string) string {
 		stage = "/tmp"
 	}
 	return filepath.Join(ckptstore.StageParent(stage, os.Getuid()), gen.Manifest.StageKey)
-}
-
-// isHex guards the stage key, read from a file, before it becomes part of a
-// path that is removed.
-func isHex(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range s {
-		if !strings.ContainsRune("0123456789abcdef", c) {
-			return false
-		}
-	}
-	return true
 }

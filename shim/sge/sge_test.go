@@ -374,14 +374,6 @@ func TestNeededLaterRun(t *testing.T) {
 	}
 }
 
-func TestIsHex(t *testing.T) {
-	for s, want := range map[string]bool{"b8f99ea3a84cb0b5": true, "": false, "../..": false, "ab/cd": false, "ABCD": false} {
-		if isHex(s) != want {
-			t.Errorf("isHex(%q) = %v", s, !want)
-		}
-	}
-}
-
 func TestCPUEnvironment(t *testing.T) {
 	for _, c := range []struct {
 		migr string
