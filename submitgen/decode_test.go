@@ -65,6 +65,9 @@ func TestBadDescriptions(t *testing.T) {
 		{"bad microarch", base + "platform:\n  microarch: \"x86 64\"\n", 5, "platform.microarch", "is not a Microarch value"},
 		{"bad legacy", base + "platform:\n  legacy:\n    checkpoint_platform: 'a\"b'\n", 6, "platform.legacy.checkpoint_platform", "contains a quote"},
 		{"bundle clash", "program: ./sim\ninput_files: [data/bin]\ndmtcp:\n  bundle: b\n", 2, "input_files[0]", "where the DMTCP bundle goes"},
+		{"absolute output file", base + "output_files: [/tmp/x]\n", 4, "output_files[0]", "is an absolute path; name files relative to the job's working directory"},
+		{"output file outside", base + "output_files: [../x]\n", 4, "output_files[0]", "is not inside the job's working directory"},
+		{"output file dot", base + "output_files: [./]\n", 4, "output_files[0]", "is not inside the job's working directory"},
 		{"not yaml", "program: [\n", 1, "", "not valid YAML: did not find expected node content"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -455,23 +455,22 @@ func (b *builder) checkpoint() error {
 	b.v.Mode = string(mode)
 	b.v.IntervalSeconds = interval.Seconds()
 	b.v.KillSig = string(sig)
+	outs, err := b.outputFiles()
+	if err != nil {
+		return err
+	}
+	// Every file the description names goes in both lists: HTCondor keeps
+	// nothing else of the sandbox, neither at an eviction (a new sandbox
+	// gets the spooled files and the inputs only) nor at a self-checkpoint,
+	// and a program restarted without a file it had open fails (DMTCP
+	// asserts, shim exit 243). The checkpoint directory is left out at exit
+	// in mode self: nothing resumes from it then.
 	b.v.WhenToTransferOutput = "ON_EXIT_OR_EVICT"
 	if mode == ModeSelf {
 		b.v.WhenToTransferOutput = "ON_EXIT"
-	} else {
-		outs := []string{ckptDir, plain(b.stdout), plain(b.stderr), shimLog}
-		for i, f := range b.job.OutputFiles {
-			p := fmt.Sprintf("output_files[%d]", i)
-			if err := b.fileName(p, f); err != nil {
-				return err
-			}
-			w, err := b.expand(p, f)
-			if err != nil {
-				return err
-			}
-			outs = append(outs, plain(w))
-		}
 		b.v.TransferOutputFiles = strings.Join(outs, ", ")
+	} else {
+		b.v.TransferOutputFiles = strings.Join(append([]string{ckptDir}, outs...), ", ")
 	}
 	b.shimArgs = append(b.shimArgs,
 		literal("--ckptint"), literal(strconv.FormatInt(interval.Seconds(), 10)),
@@ -479,7 +478,7 @@ func (b *builder) checkpoint() error {
 		literal("--ckpt-dir"), literal(ckptDir))
 	if selfCkpt {
 		b.v.CheckpointExitCode = code
-		b.v.TransferCheckpointFiles = strings.Join([]string{ckptDir, plain(b.stdout), plain(b.stderr), shimLog}, ", ")
+		b.v.TransferCheckpointFiles = strings.Join(append([]string{ckptDir}, outs...), ", ")
 		b.shimArgs = append(b.shimArgs, literal("--exit-after-checkpoint"), literal("--checkpoint-exit-code"), literal(strconv.Itoa(code)))
 	}
 	if c.Compress != nil && !*c.Compress {
@@ -492,6 +491,36 @@ func (b *builder) checkpoint() error {
 		b.shimArgs = append(b.shimArgs, literal("--ckpt-timeout"), literal(strconv.FormatInt(ckptTimeout(b.v.VacateTime), 10)))
 	}
 	return nil
+}
+
+// outputFiles lists, in submit syntax, what comes back with the job besides
+// the checkpoint: stdout, stderr, the shim's log and output_files. A file in
+// a subdirectory is transferred as its top-level directory: HTCondor returns
+// "results/log.txt" as plain "log.txt" (and restores it so in the next
+// sandbox, where the program would not find it), and "results/" as the
+// directory's contents, while "results" keeps the tree as it is.
+func (b *builder) outputFiles() ([]string, error) {
+	outs := []string{plain(b.stdout), plain(b.stderr), shimLog}
+	for i, f := range b.job.OutputFiles {
+		p := fmt.Sprintf("output_files[%d]", i)
+		if err := b.fileName(p, f); err != nil {
+			return nil, err
+		}
+		clean := path.Clean(f)
+		switch {
+		case path.IsAbs(f):
+			return nil, b.errorf(p, "%q is an absolute path; name files relative to the job's working directory, such as results/out.txt", f)
+		case clean == "." || clean == ".." || strings.HasPrefix(clean, "../"):
+			return nil, b.errorf(p, "%q is not inside the job's working directory; name a file or directory in it, such as results/", f)
+		}
+		top, _, _ := strings.Cut(clean, "/")
+		w, err := b.expand(p, top)
+		if err != nil {
+			return nil, err
+		}
+		outs = append(outs, plain(w))
+	}
+	return dedupe(outs), nil
 }
 
 // ckptTimeout leaves the shim time within the vacate time to stop the job
