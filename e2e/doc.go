@@ -28,6 +28,10 @@
 //     a directory and a top-level file, both in output_files, goes through
 //     two exit-85 cycles and an eviction and ends with every file identical
 //     to an uninterrupted run (TestSelfCheckpointKeepsNamedFiles, issue 13);
+//   - every spelling condor_submit takes for what the generator writes
+//     (any case, aliases, +Attr, MY.Attr) does override the rendered file
+//     in condor_submit -dry-run, and render refuses each in submit:
+//     (TestPassThroughRefusesOwned, issue 13);
 //   - the job's exit code reaches condor_history, a death by signal shows as
 //     ExitBySignal, a failure of the shim's own holds the job with the
 //     shim's reason (TestExitStatus, TestShimFailureHolds);

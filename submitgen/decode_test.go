@@ -61,7 +61,7 @@ func TestBadDescriptions(t *testing.T) {
 		{"owned kill_sig", base + "submit:\n  kill_sig: 15\n", 5, "submit.kill_sig", "use checkpoint.signal"},
 		{"owned MY attribute", base + "submit:\n  MY.WantIOProxy: \"false\"\n", 5, "submit.MY.WantIOProxy", "use platform.same_as_first_checkpoint"},
 		{"bad submit key", base + "submit:\n  \"request cpus\": 2\n", 5, "submit.request cpus", "is not a submit command name"},
-		{"transfer_output_files", base + "submit:\n  transfer_output_files: a\n", 5, "submit.transfer_output_files", "list other files in output_files"},
+		{"transfer_output_files", base + "submit:\n  transfer_output_files: a\n", 5, "submit.transfer_output_files", "use output_files (the generator lists"},
 		{"bad microarch", base + "platform:\n  microarch: \"x86 64\"\n", 5, "platform.microarch", "is not a Microarch value"},
 		{"bad legacy", base + "platform:\n  legacy:\n    checkpoint_platform: 'a\"b'\n", 6, "platform.legacy.checkpoint_platform", "contains a quote"},
 		{"bundle clash", "program: ./sim\ninput_files: [data/bin]\ndmtcp:\n  bundle: b\n", 2, "input_files[0]", "where the DMTCP bundle goes"},

@@ -21,7 +21,7 @@ type Job struct {
 	Platform         Platform          `yaml:"platform,omitempty" desc:"Which machines the job may run (and restart) on. Empty: no pinning."`
 	Resources        Resources         `yaml:"resources,omitempty" desc:"Resources to request for each job."`
 	Queue            Queue             `yaml:"queue,omitempty" desc:"How many jobs to submit. Default: one."`
-	Submit           map[string]string `yaml:"submit,omitempty" desc:"Extra submit commands, written verbatim (macros allowed) after checking they do not conflict with what the generator writes."`
+	Submit           map[string]string `yaml:"submit,omitempty" desc:"Extra submit commands (max_retries) and job attributes (+ProjectName, MY.ProjectName), written verbatim (macros allowed). Anything the generator writes is refused in every spelling (any case, aliases, +Attr, MY.Attr), naming the description key to use instead."`
 
 	// src remembers where each field came from so validation errors can name
 	// the file and line; nil for a Job built in Go.

@@ -701,42 +701,75 @@ func (b *builder) resources() error {
 	return nil
 }
 
-// ownedCommands are submit commands the generator writes itself, with where
-// the description sets them instead. Passing one through would silently
-// override (last assignment wins) or break checkpointing.
-var ownedCommands = map[string]string{
-	"universe":                  "the generator always uses the vanilla universe",
-	"executable":                "HTCondor runs the shim; put your program in program (and the shim in shim.path)",
-	"arguments":                 "use arguments",
-	"args":                      "use arguments",
-	"environment":               "use environment",
-	"env":                       "use environment",
-	"input":                     "use stdin",
-	"output":                    "use stdout (the submit file's output is the shim's)",
-	"error":                     "use stderr (the submit file's error is the shim's)",
-	"log":                       "the generator writes the job event log as job.$(Cluster).log",
-	"transfer_input_files":      "use input_files",
-	"transfer_output_files":     "the generator writes it (the checkpoint directory, stdout, stderr and the shim log, so an eviction keeps the checkpoint); list other files in output_files",
-	"transfer_executable":       "use shim.installed",
-	"should_transfer_files":     "the shim needs file transfer; remove it",
-	"when_to_transfer_output":   "use checkpoint.mode",
-	"kill_sig":                  "use checkpoint.signal",
-	"kill_sig_timeout":          "it is deprecated; use checkpoint.vacate_time",
-	"job_max_vacate_time":       "use checkpoint.vacate_time",
-	"checkpoint_exit_code":      "use checkpoint.exit_code",
-	"transfer_checkpoint_files": "the generator lists the checkpoint files; remove it",
-	"on_exit_hold":              "the generator holds jobs on shim failures; use periodic_release or max_retries to react to them",
-	"on_exit_hold_reason":       "the generator writes the shim's hold reasons",
-	"on_exit_hold_subcode":      "the generator writes the shim's exit code as subcode",
-	"requirements":              "use platform.requirements",
-	"request_cpus":              "use resources.cpus",
-	"request_memory":            "use resources.memory",
-	"request_disk":              "use resources.disk",
-	"queue":                     "use queue",
-	"+wantioproxy":              "use platform.same_as_first_checkpoint",
+// owned lists what the generator writes itself, in every spelling
+// condor_submit 23.9 takes for it (checked with condor_submit -dry-run, see
+// e2e's TestPassThroughRefusesOwned): the submit command, its aliases, and
+// the job attribute it sets, which "+Attr" or "MY.Attr" would set directly
+// and, written later, win over the command. Names are compared after
+// ownedName: any case, without underscores. Passing one through would
+// silently override the generator (last assignment wins) or break
+// checkpointing, so each names the description key to use instead.
+var owned = []struct {
+	names []string
+	fix   string
+}{
+	{[]string{"universe", "jobuniverse"}, "the generator always uses the vanilla universe; remove it"},
+	{[]string{"executable", "cmd"}, "HTCondor runs the shim; put your program in program (and the shim in shim.path)"},
+	{[]string{"arguments", "args", "arguments1", "arguments2"}, "use arguments"},
+	{[]string{"environment", "env", "environment1", "environment2", "getenv"}, "use environment (getenv would also pass your shell's SHIM_DMTCP_* variables to the shim)"},
+	{[]string{"input", "stdin", "in"}, "use stdin"},
+	{[]string{"output", "stdout", "out"}, "use stdout (the submit file's output is the shim's)"},
+	{[]string{"error", "stderr", "err"}, "use stderr (the submit file's error is the shim's)"},
+	{[]string{"log", "userlog"}, "the generator writes the job event log as job.$(Cluster).log; remove it"},
+	{[]string{"transferinputfiles", "transferinput"}, "use input_files"},
+	{[]string{"transferoutputfiles", "transferoutput"}, "use output_files (the generator lists the checkpoint directory, stdout, stderr and the shim's log with them)"},
+	{[]string{"transferexecutable"}, "use shim.installed"},
+	{[]string{"shouldtransferfiles"}, "the shim needs file transfer; remove it"},
+	{[]string{"whentotransferoutput"}, "use checkpoint.mode"},
+	{[]string{"killsig"}, "use checkpoint.signal (the shim traps only that signal and SIGTERM)"},
+	{[]string{"killsigtimeout", "jobmaxvacatetime"}, "use checkpoint.vacate_time"},
+	{[]string{"checkpointexitcode", "successcheckpointexitcode", "wantftoncheckpoint"}, "use checkpoint.exit_code and checkpoint.mode"},
+	{[]string{"transfercheckpointfiles", "transfercheckpoint"}, "use output_files (the generator lists the checkpoint files with them)"},
+	{[]string{"onexithold", "onexitholdreason", "onexitholdsubcode"}, "the generator holds jobs on the shim's failures; use periodic_release or max_retries to react to them"},
+	{[]string{"requirements"}, "use platform.requirements"},
+	{[]string{"requestcpus"}, "use resources.cpus"},
+	{[]string{"requestmemory"}, "use resources.memory"},
+	{[]string{"requestdisk"}, "use resources.disk"},
+	{[]string{"wantioproxy"}, "use platform.same_as_first_checkpoint"},
+	{[]string{"queue"}, "use queue"},
 }
 
-var submitKeyRE = regexp.MustCompile(`^(\+|(?i:my)\.)?[A-Za-z_][A-Za-z0-9_.]*$`)
+// ownedName reduces a submit key to the name owned lists: lower case,
+// without a leading "+" or "MY.", without underscores (condor_submit
+// takes both request_cpus and RequestCpus; a job attribute's name is
+// case-insensitive).
+func ownedName(key string) string {
+	k := strings.ToLower(key)
+	k = strings.TrimPrefix(k, "+")
+	k = strings.TrimPrefix(k, "my.")
+	return strings.ReplaceAll(k, "_", "")
+}
+
+// ownedFix says, for a submit key, what the generator owns it for and what
+// to use instead, or "" when the key is free.
+func ownedFix(key string) string {
+	k := ownedName(key)
+	if strings.HasPrefix(k, "dmtcpckpt") {
+		return "DMTCPCkpt* attributes are the shim's record of the first checkpoint's platform (platform.same_as_first_checkpoint); choose another name"
+	}
+	for _, o := range owned {
+		for _, n := range o.names {
+			if k == n {
+				return o.fix
+			}
+		}
+	}
+	return ""
+}
+
+// submitKeyRE is a submit command or a job attribute ("+Name", "MY.Name"):
+// no dots otherwise, so TARGET.Name or a.b cannot pose as one.
+var submitKeyRE = regexp.MustCompile(`^(\+|(?i:my)\.)?[A-Za-z_][A-Za-z0-9_]*$`)
 
 func (b *builder) extra() error {
 	for _, k := range sortedKeys(b.job.Submit) {
@@ -744,15 +777,8 @@ func (b *builder) extra() error {
 		if !submitKeyRE.MatchString(k) {
 			return b.errorf(p, "%q is not a submit command name; use a name like max_retries or +ProjectName", k)
 		}
-		norm := strings.ToLower(k)
-		if strings.HasPrefix(norm, "my.") {
-			norm = "+" + norm[3:]
-		}
-		if fix, owned := ownedCommands[norm]; owned {
+		if fix := ownedFix(k); fix != "" {
 			return b.errorf(p, "%s is written by the generator; %s", k, fix)
-		}
-		if strings.HasPrefix(norm, "+dmtcpckpt") {
-			return b.errorf(p, "%s is reserved for the shim's first-checkpoint platform; choose another name", k)
 		}
 		val := b.job.Submit[k]
 		if strings.HasSuffix(strings.TrimSpace(val), `\`) {
