@@ -68,6 +68,17 @@ func TestBadDescriptions(t *testing.T) {
 		{"absolute output file", base + "output_files: [/tmp/x]\n", 4, "output_files[0]", "is an absolute path; name files relative to the job's working directory"},
 		{"output file outside", base + "output_files: [../x]\n", 4, "output_files[0]", "is not inside the job's working directory"},
 		{"output file dot", base + "output_files: [./]\n", 4, "output_files[0]", "is not inside the job's working directory"},
+		{"from_file command", base + "queue:\n  from_file: 'echo pwned |'\n", 5, "queue.from_file", "is not a plain file name; condor_submit would read it as a command"},
+		{"from_file inline list", base + "queue:\n  from_file: (a b c)\n", 5, "queue.from_file", "or list the items under queue.items"},
+		{"from_file slice", base + "queue:\n  from_file: '[:1] items.txt'\n", 5, "queue.from_file", "is not a plain file name"},
+		{"from_file macro", base + "queue:\n  from_file: $(x)\n", 5, "queue.from_file", "is not a plain file name"},
+		{"from_file option", base + "queue:\n  from_file: -x\n", 5, "queue.from_file", "is not a plain file name"},
+		{"requirements escape", base + "platform:\n  requirements: 'true) || (true'\n", 5, "platform.requirements", `has ")" at column 5 after a complete expression`},
+		{"requirements open", base + "platform:\n  requirements: '(Memory > 1'\n", 5, "platform.requirements", `ends where ")" should follow`},
+		{"requirements two", base + "platform:\n  requirements: 'a b'\n", 5, "platform.requirements", `has "b" at column 3 after a complete expression`},
+		{"requirements macro", base + "platform:\n  requirements: '$(Arch) == 1'\n", 5, "platform.requirements", "submit-file macros are not expanded here"},
+		{"requirements string", base + "platform:\n  requirements: 'Name == \"x'\n", 5, "platform.requirements", "unterminated"},
+		{"requirements empty parens", base + "platform:\n  requirements: '()'\n", 5, "platform.requirements", `has ")" at column 2 where a value should be`},
 		{"not yaml", "program: [\n", 1, "", "not valid YAML: did not find expected node content"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

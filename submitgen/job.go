@@ -63,7 +63,7 @@ type Platform struct {
 	Microarch             string   `yaml:"microarch,omitempty" desc:"Required machine Microarch, e.g. x86_64-v3."`
 	CPUFlags              []string `yaml:"cpu_flags,omitempty" desc:"CPU features the machine must advertise, e.g. avx2 (machine attribute has_avx2)."`
 	SameAsFirstCheckpoint bool     `yaml:"same_as_first_checkpoint,omitempty" desc:"Once the job has checkpointed, restart it only on machines with the Arch, OpSys, OpSysAndVer and Microarch of the machine that wrote the first checkpoint."`
-	Requirements          string   `yaml:"requirements,omitempty" desc:"An extra ClassAd expression ANDed into Requirements, written verbatim."`
+	Requirements          string   `yaml:"requirements,omitempty" desc:"One ClassAd expression, such as TARGET.Memory > 4096, ANDed in parentheses into Requirements. It must parse as a single expression with balanced parentheses; submit-file macros ($) are not expanded."`
 	Legacy                Legacy   `yaml:"legacy,omitempty" desc:"Attributes of old pools; modern HTCondor does not advertise them."`
 }
 
@@ -85,5 +85,5 @@ type Resources struct {
 type Queue struct {
 	Count    int      `yaml:"count,omitempty" desc:"Number of jobs (per item when items or from_file is set). Default: 1."`
 	Items    []string `yaml:"items,omitempty" desc:"One job per item; {item} in arguments and file names is replaced by the item."`
-	FromFile string   `yaml:"from_file,omitempty" desc:"One job per line of this file (read by condor_submit); {item} is replaced by the line."`
+	FromFile string   `yaml:"from_file,omitempty" desc:"One job per line of this file (read by condor_submit); {item} is replaced by the line. A plain file name (letters, digits, . _ - / + @): no command (|), inline list, slice or macro."`
 }

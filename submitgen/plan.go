@@ -195,6 +195,11 @@ func (b *builder) fileName(p, s string) error {
 	return nil
 }
 
+// fromFileRE is a plain file name for "queue Item from FILE": condor_submit
+// reads a trailing | as a command to run, (...) as an inline item list and
+// [...] as a slice, and expands $(...), so none of them may appear.
+var fromFileRE = regexp.MustCompile(`^[A-Za-z0-9_.@+][A-Za-z0-9_.@+/-]*$`)
+
 func (b *builder) queue() error {
 	q := b.job.Queue
 	switch {
@@ -227,9 +232,12 @@ func (b *builder) queue() error {
 		if err := b.fileName("queue.from_file", q.FromFile); err != nil {
 			return err
 		}
+		if !fromFileRE.MatchString(q.FromFile) {
+			return b.errorf("queue.from_file", "%q is not a plain file name; condor_submit would read it as a command (a |), an inline list (parentheses), a slice ([...]) or a macro ($). Give a file name of letters, digits and . _ - / + @, such as items.txt, or list the items under queue.items", q.FromFile)
+		}
 		b.hasItems = true
 		b.jobs = 2
-		fmt.Fprintf(&qs, " %s from %s", itemVar, strings.ReplaceAll(q.FromFile, "$", dollar))
+		fmt.Fprintf(&qs, " %s from %s", itemVar, q.FromFile)
 	}
 	b.v.Queue = qs.String()
 	return nil
@@ -679,6 +687,9 @@ func (b *builder) platform() error {
 	if r := strings.TrimSpace(p.Requirements); r != "" {
 		if strings.HasSuffix(r, `\`) {
 			return b.errorf("platform.requirements", "ends with a backslash, which a submit file reads as a line continuation; remove it")
+		}
+		if err := checkClassAdExpr(r); err != nil {
+			return b.errorf("platform.requirements", "%v", err)
 		}
 		clauses = append(clauses, "("+r+")")
 	}
