@@ -79,6 +79,17 @@ func TestBadDescriptions(t *testing.T) {
 		{"requirements macro", base + "platform:\n  requirements: '$(Arch) == 1'\n", 5, "platform.requirements", "submit-file macros are not expanded here"},
 		{"requirements string", base + "platform:\n  requirements: 'Name == \"x'\n", 5, "platform.requirements", "unterminated"},
 		{"requirements empty parens", base + "platform:\n  requirements: '()'\n", 5, "platform.requirements", `has ")" at column 2 where a value should be`},
+		{"stdout dot", base + "stdout: .\n", 4, "stdout", `"." is a directory, not a file name`},
+		{"stderr dotdot", base + "stderr: ..\n", 4, "stderr", `".." is a directory, not a file name; give a file name such as job.{cluster}.{process}.err`},
+		{"stdout checkpoint dir", base + "stdout: dmtcp_checkpoints\n", 4, "stdout", `"dmtcp_checkpoints" is the shim's checkpoint directory; choose another name`},
+		{"stderr shim log", base + "stderr: dmtcp.{cluster}.{process}.log\n", 4, "stderr", "is the shim's log"},
+		{"stdout shim output", base + "stdout: shim.{cluster}.{process}.out\n", 4, "stdout", "is the shim's own stdout"},
+		{"stdout event log", base + "stdout: job.{cluster}.log\n", 4, "stdout", "is the job's event log"},
+		{"stdout program", base + "stdout: sim\n", 4, "stdout", `"sim" is also the sandbox name of the program (program, line 1), which the job's output would overwrite`},
+		{"stdin is stdout", base + "stdin: in/x.txt\nstdout: x.txt\n", 5, "stdout", `"x.txt" is also stdin: the program would read the file its own output empties`},
+		{"stdout is stderr", base + "stdout: o.txt\nstderr: o.txt\n", 5, "stderr", `"o.txt" is also stdout (stdout, line 4): the two streams would overwrite each other`},
+		{"stdout input file", base + "input_files: [data/a.csv]\nstdout: a.csv\n", 5, "stdout", "sandbox name of an input file (input_files[0], line 4)"},
+		{"stdout bundle bin", "program: ./sim\nstdout: bin\ndmtcp:\n  bundle: b\n", 2, "stdout", "the DMTCP bundle's bin directory (dmtcp.bundle, line 4)"},
 		{"not yaml", "program: [\n", 1, "", "not valid YAML: did not find expected node content"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

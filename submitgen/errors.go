@@ -71,3 +71,9 @@ func joinPath(path, key string) string {
 	}
 	return path + "." + key
 }
+
+// lineOf is the line a key path was set on (or its closest parent's), 0
+// when unknown; for errors that point at a second key.
+func (s *source) lineOf(path string) int {
+	return s.errorf(path, "").Line
+}

@@ -16,6 +16,9 @@ import (
 const (
 	ckptDir          = "dmtcp_checkpoints"
 	shimLog          = "dmtcp.$(Cluster).$(Process).log"
+	shimOut          = "shim.$(Cluster).$(Process).out" // the submit file's output: the shim's own stdout
+	shimErr          = "shim.$(Cluster).$(Process).err"
+	eventLog         = "job.$(Cluster).log"
 	defaultStdout    = "job.{cluster}.{process}.out"
 	defaultStderr    = "job.{cluster}.{process}.err"
 	defaultInterval  = Duration(30 * 60 * 1e9)
@@ -58,7 +61,7 @@ func (j *Job) build() (*View, error) {
 	if err := b.checkText(); err != nil {
 		return nil, err
 	}
-	steps := []func() error{b.queue, b.program, b.stdio, b.inputFiles, b.dmtcp, b.checkpoint, b.arguments, b.environment, b.platform, b.resources, b.extra}
+	steps := []func() error{b.queue, b.program, b.stdio, b.inputFiles, b.dmtcp, b.names, b.checkpoint, b.arguments, b.environment, b.platform, b.resources, b.extra}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return nil, err
@@ -312,6 +315,75 @@ func (b *builder) stdio() error {
 	return nil
 }
 
+// names rejects files that would land on each other, or on a name the
+// generator or the shim uses, in the job's sandbox or next to the submit
+// file: HTCondor would silently overwrite one with the other (stdout named
+// as the program overwrites the program; stdin equal to stdout is emptied
+// by the first write).
+func (b *builder) names() error {
+	j := b.job
+	type claim struct{ key, what string }
+	taken := map[string]claim{}
+	for name, what := range map[string]string{
+		ckptDir: "the shim's checkpoint directory", shimLog: "the shim's log",
+		shimOut: "the shim's own stdout (the submit file's output)", shimErr: "the shim's own stderr (the submit file's error)",
+		eventLog: "the job's event log",
+	} {
+		taken[name] = claim{"", what}
+	}
+	if j.DMTCP.Bundle != "" && j.Engine != EngineCondorSyscall {
+		taken["bin"] = claim{"dmtcp.bundle", "the DMTCP bundle's bin directory"}
+		taken["lib"] = claim{"dmtcp.bundle", "the DMTCP bundle's lib directory"}
+	}
+	if !j.ProgramInstalled {
+		taken[path.Base(j.Program)] = claim{"program", "the program"}
+	}
+	for i, f := range j.InputFiles {
+		if !strings.HasSuffix(f, "/") {
+			w, _ := b.expand("", path.Base(f))
+			if _, ok := taken[plain(w)]; !ok {
+				taken[plain(w)] = claim{fmt.Sprintf("input_files[%d]", i), "an input file"}
+			}
+		}
+	}
+	if j.Stdin != "" {
+		w, _ := b.expand("stdin", path.Base(j.Stdin))
+		taken[plain(w)] = claim{"stdin", "stdin"}
+	}
+	for _, f := range []struct {
+		key string
+		w   word
+	}{{"stdout", b.stdout}, {"stderr", b.stderr}} {
+		name := plain(f.w)
+		if name == "." || name == ".." {
+			return b.errorf(f.key, "%q is a directory, not a file name; give a file name such as job.{cluster}.{process}.%s", name, strings.TrimPrefix(f.key, "std"))
+		}
+		if c, ok := taken[name]; ok {
+			fix := "choose another name, such as job.{cluster}.{process}." + strings.TrimPrefix(f.key, "std")
+			switch {
+			case c.key == "":
+				return b.errorf(f.key, "%q is %s; %s", name, c.what, fix)
+			case c.key == "stdin":
+				return b.errorf(f.key, "%q is also stdin: the program would read the file its own output empties; %s", name, fix)
+			case c.key == "stdout":
+				return b.errorf(f.key, "%q is also stdout (%s): the two streams would overwrite each other; %s", name, b.where("stdout"), fix)
+			default:
+				return b.errorf(f.key, "%q is also the sandbox name of %s (%s), which the job's output would overwrite; %s", name, c.what, b.where(c.key), fix)
+			}
+		}
+		taken[name] = claim{f.key, f.key}
+	}
+	return nil
+}
+
+// where names a key and, when known, its line: "stdout, line 4".
+func (b *builder) where(key string) string {
+	if l := b.src.lineOf(key); l > 0 {
+		return fmt.Sprintf("%s, line %d", key, l)
+	}
+	return key
+}
+
 func (b *builder) inputFiles() error {
 	for i, f := range b.job.InputFiles {
 		p := fmt.Sprintf("input_files[%d]", i)
@@ -560,9 +632,7 @@ func (b *builder) arguments() error {
 	}
 	b.v.Arguments = args
 	b.v.TransferInputFiles = strings.Join(dedupe(b.inputs), ", ")
-	b.v.Output = "shim.$(Cluster).$(Process).out"
-	b.v.Error = "shim.$(Cluster).$(Process).err"
-	b.v.Log = "job.$(Cluster).log"
+	b.v.Output, b.v.Error, b.v.Log = shimOut, shimErr, eventLog
 	b.v.DMTCPLog = shimLog
 	b.v.Stdout, b.v.Stderr = plain(b.stdout), plain(b.stderr)
 	return nil
@@ -731,7 +801,7 @@ var owned = []struct {
 	{[]string{"input", "stdin", "in"}, "use stdin"},
 	{[]string{"output", "stdout", "out"}, "use stdout (the submit file's output is the shim's)"},
 	{[]string{"error", "stderr", "err"}, "use stderr (the submit file's error is the shim's)"},
-	{[]string{"log", "userlog"}, "the generator writes the job event log as job.$(Cluster).log; remove it"},
+	{[]string{"log", "userlog"}, "the generator writes the job event log as " + eventLog + "; remove it"},
 	{[]string{"transferinputfiles", "transferinput"}, "use input_files"},
 	{[]string{"transferoutputfiles", "transferoutput"}, "use output_files (the generator lists the checkpoint directory, stdout, stderr and the shim's log with them)"},
 	{[]string{"transferexecutable"}, "use shim.installed"},
