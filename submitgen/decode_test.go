@@ -3,6 +3,7 @@ package submitgen
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 )
@@ -28,14 +29,14 @@ func TestBadDescriptions(t *testing.T) {
 		{"wrong type bool", base + "program_installed: maybe\n", 4, "program_installed", "expected true or false"},
 		{"wrong type mapping", base + "checkpoint: 30m\n", 4, "checkpoint", "expected a mapping with keys mode, interval"},
 		{"repeated key", base + "stdin: a\nstdin: b\n", 5, "stdin", "key repeated (first set on line 4)"},
-		{"bad interval", base + "checkpoint:\n  interval: soon\n", 5, "checkpoint.interval", `"soon" is not a duration; write it like 30m`},
+		{"bad interval", base + "checkpoint:\n  interval: soon\n", 5, "checkpoint.interval", `"soon" is not a duration; write hours, minutes and seconds, each unit once and largest first`},
 		{"negative interval", base + "checkpoint:\n  interval: -5m\n", 5, "checkpoint.interval", "is negative (-5m); use a positive duration such as 30m or 1800, or 0"},
 		{"negative seconds", base + "checkpoint:\n  interval: -1800\n", 5, "checkpoint.interval", "is negative (-30m)"},
 		{"zero interval self", base + "checkpoint:\n  mode: self\n  interval: 0\n", 6, "checkpoint.interval", "set an interval such as 30m, or use mode: evict"},
 		{"bad mode", base + "checkpoint:\n  mode: sometimes\n", 5, "checkpoint.mode", `unknown checkpoint mode "sometimes"; use evict, self or both`},
 		{"bad signal", base + "checkpoint:\n  signal: SIGKILL\n", 5, "checkpoint.signal", "use one of SIGHUP, SIGINT"},
 		{"shim exit code", base + "checkpoint:\n  exit_code: 241\n", 5, "checkpoint.exit_code", "use a code from 1 to 239 or 250 to 255"},
-		{"bad size", base + "resources:\n  memory: lots\n", 5, "resources.memory", "write a positive number of MiB like 2048 or a size like 2GB"},
+		{"bad size", base + "resources:\n  memory: lots\n", 5, "resources.memory", "write a positive number of MiB like 2048, or a number and a unit"},
 		{"missing program", "dmtcp:\n  prefix: /opt/dmtcp\n", 0, "program", "is missing; add a line like: program: ./myprogram"},
 		{"literal $(DOLLAR)", base + "arguments: [\"cost $(DOLLAR)5\"]\n", 4, "arguments[0]", "condor_submit always turns into $"},
 		{"bad engine", base + "engine: criu\n", 4, "engine", `unknown engine "criu"; use dmtcp, or condor-syscall`},
@@ -90,6 +91,26 @@ func TestBadDescriptions(t *testing.T) {
 		{"stdout is stderr", base + "stdout: o.txt\nstderr: o.txt\n", 5, "stderr", `"o.txt" is also stdout (stdout, line 4): the two streams would overwrite each other`},
 		{"stdout input file", base + "input_files: [data/a.csv]\nstdout: a.csv\n", 5, "stdout", "sandbox name of an input file (input_files[0], line 4)"},
 		{"stdout bundle bin", "program: ./sim\nstdout: bin\ndmtcp:\n  bundle: b\n", 2, "stdout", "the DMTCP bundle's bin directory (dmtcp.bundle, line 4)"},
+		{"second document", base + "---\nprogram: ./other\n", 4, "", "a second YAML document starts here (after ---)"},
+		{"second document after marker", "---\n" + base + "---\n", 5, "", "a second YAML document starts here"},
+		{"fractional cpus", base + "resources:\n  cpus: 1.5\n", 5, "resources.cpus", `expected a whole number, got "1.5"`},
+		{"exponent count", base + "queue:\n  count: 1e9\n", 5, "queue.count", `expected a whole number, got "1e9"`},
+		{"quoted count", base + "queue:\n  count: \"3\"\n", 5, "queue.count", `expected a whole number, got "3"`},
+		{"NaN memory", base + "resources:\n  memory: NaN\n", 5, "resources.memory", `"NaN" is not a size`},
+		{"2IB memory", base + "resources:\n  memory: 2IB\n", 5, "resources.memory", `"2IB" is not a size`},
+		{"zero memory", base + "resources:\n  memory: 0\n", 5, "resources.memory", `"0" is not a size`},
+		{"zero count", base + "queue:\n  count: 0\n", 5, "queue.count", "is 0, which would queue no job"},
+		{"huge count", base + "queue:\n  count: 1000000000\n", 5, "queue.count", "MAX_JOBS_PER_SUBMISSION = 20000"},
+		{"huge count with items", base + "queue:\n  count: 10000\n  items: [a, b, c]\n", 5, "queue.count", "queues 30000 jobs"},
+		{"zero exit code", base + "checkpoint:\n  exit_code: 0\n", 5, "checkpoint.exit_code", "is 0, which HTCondor takes as the job's success"},
+		{"repeated unit", base + "checkpoint:\n  interval: 30m20m\n", 5, "checkpoint.interval", "each unit once and largest first"},
+		{"units out of order", base + "checkpoint:\n  interval: 30s1m\n", 5, "checkpoint.interval", "each unit once and largest first"},
+		{"milliseconds", base + "checkpoint:\n  interval: 2000ms\n", 5, "checkpoint.interval", "is not a duration"},
+		{"tab indentation", "program: ./sim\ndmtcp:\n\tprefix: /opt/dmtcp\n", 3, "", "indented with a tab: YAML indents with spaces only"},
+		{"tab before key", "program: ./sim\n\tdmtcp: x\n", 2, "", "replace the tab with spaces"},
+		{"NUL byte", "program: ./s\x00im\n", 1, "", "a NUL byte at column 13"},
+		{"invalid UTF-8", "program: ./sim\nstdin: \xff\n", 2, "", "byte 0xFF at column 8 is not UTF-8 text; save the file as UTF-8"},
+		{"control character", "program: ./sim\x1b\n", 1, "", "control character U+001B"},
 		{"not yaml", "program: [\n", 1, "", "not valid YAML: did not find expected node content"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -152,4 +173,31 @@ func TestAliasesAndNullsDecode(t *testing.T) {
 	if job.Stdin != "" {
 		t.Errorf("stdin = %q, want empty for a null value", job.Stdin)
 	}
+}
+
+// FuzzDecode: no input makes Decode or Validate panic; an error always
+// names the file; a description that validates renders.
+func FuzzDecode(f *testing.F) {
+	for _, s := range []string{base, base + "---\nx: 1\n", "program: ./s\x00\n", "a:\n\tb: 1\n", base + "queue:\n  count: 1e9\n", "\xff"} {
+		f.Add([]byte(s))
+	}
+	r, err := NewRenderer("")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		job, err := Decode("job.yaml", data)
+		if err == nil {
+			err = job.Validate()
+			if err == nil {
+				if err := r.Render(io.Discard, job); err != nil {
+					t.Fatalf("validates but does not render: %v", err)
+				}
+				return
+			}
+		}
+		if !strings.HasPrefix(err.Error(), "job.yaml") {
+			t.Fatalf("error %q does not name the file", err)
+		}
+	})
 }

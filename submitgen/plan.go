@@ -28,6 +28,8 @@ const (
 	bundleShim       = "bin/shim_dmtcp"
 	itemVar          = "Item"
 	firstShimFailure = 240
+	// maxJobsPerSubmission is HTCondor's default MAX_JOBS_PER_SUBMISSION.
+	maxJobsPerSubmission = 20000
 )
 
 // ShimExitCodes are shim_dmtcp's infrastructure-failure exit codes with the
@@ -210,6 +212,10 @@ func (b *builder) queue() error {
 		return b.errorf("queue.count", "is negative (%d); give the number of jobs, such as 10", q.Count)
 	case len(q.Items) > 0 && q.FromFile != "":
 		return b.errorf("queue", "has both items and from_file; keep one")
+	case q.Count == 0 && b.src.has("queue.count"):
+		return b.errorf("queue.count", "is 0, which would queue no job; give the number of jobs (1 or more), or remove count for one")
+	case q.Count*max(len(q.Items), 1) > maxJobsPerSubmission:
+		return b.errorf("queue.count", "queues %d jobs, more than HTCondor accepts in one submission by default (MAX_JOBS_PER_SUBMISSION = %d); split the work into several submissions or ask your pool's admin", q.Count*max(len(q.Items), 1), maxJobsPerSubmission)
 	}
 	count := max(q.Count, 1)
 	b.jobs = min(count, 2)
@@ -516,6 +522,9 @@ func (b *builder) checkpoint() error {
 		return b.errorf("checkpoint.interval", "is 0, but mode %s checkpoints every interval; set an interval such as 30m, or use mode: evict", mode)
 	}
 	code := c.ExitCode
+	if code == 0 && b.src.has("checkpoint.exit_code") {
+		return b.errorf("checkpoint.exit_code", "is 0, which HTCondor takes as the job's success, not a checkpoint; use a code from 1 to 239 or 250 to 255 (85 is conventional), or remove exit_code for 85")
+	}
 	if code == 0 {
 		code = defaultExitCode
 	}
