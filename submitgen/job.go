@@ -5,7 +5,7 @@ package submitgen
 // editors through the published JSON Schema (see Schema), so the schema can
 // never drift from what the decoder accepts.
 type Job struct {
-	Program          string            `yaml:"program,omitempty" desc:"The program to run. A path on this machine (transferred with the job and run as ./NAME) unless program_installed is true. Required."`
+	Program          string            `yaml:"program,omitempty" desc:"The program to run. A path on this machine (transferred with the job and run as ./NAME) unless program_installed is true; an absolute path outside the submit directory, such as /usr/bin/python3, is rendered with a warning, as it usually means program_installed: true. Required."`
 	ProgramInstalled bool              `yaml:"program_installed,omitempty" desc:"true if program is a path or command name on the execute node (not transferred)."`
 	Arguments        []string          `yaml:"arguments,omitempty" desc:"The program's arguments, one list item per argument; any characters but newline, CR and NUL. {cluster}, {process} and {item} are replaced by the job's cluster, process and queue item."`
 	Stdin            string            `yaml:"stdin,omitempty" desc:"File on this machine given to the program as standard input (transferred). Default: /dev/null."`

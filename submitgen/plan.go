@@ -3,6 +3,7 @@ package submitgen
 import (
 	"fmt"
 	"path"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"sort"
@@ -59,7 +60,10 @@ type ExitCode struct {
 // one place where the description's rules live; Validate and Render both use
 // it so a description that validates always renders.
 func (j *Job) build() (*View, error) {
-	b := &builder{job: j, src: j.src}
+	return (&builder{job: j, src: j.src}).run()
+}
+
+func (b *builder) run() (*View, error) {
 	if err := b.checkText(); err != nil {
 		return nil, err
 	}
@@ -72,6 +76,17 @@ func (j *Job) build() (*View, error) {
 	b.v.HoldCodes = ShimExitCodes
 	b.v.OnExitHold, b.v.OnExitHoldReason, b.v.OnExitHoldSubcode = holdExpressions()
 	return &b.v, nil
+}
+
+// Warnings lists what in the description is allowed but probably not what
+// the user meant, each an *Error naming the line and the choice to make.
+// It is empty when the description does not validate (see Validate).
+func (j *Job) Warnings() []error {
+	b := &builder{job: j, src: j.src}
+	if _, err := b.run(); err != nil {
+		return nil
+	}
+	return b.warnings
 }
 
 // Validate reports the first problem in the description as an *Error naming
@@ -93,6 +108,7 @@ type builder struct {
 	runName  string // how the shim runs the program in the sandbox
 	stdout   word
 	stderr   word
+	warnings []error // problems that do not stop rendering
 }
 
 func (b *builder) errorf(path, format string, args ...any) error {
@@ -276,7 +292,33 @@ func (b *builder) program() error {
 	}
 	b.inputs = append(b.inputs, plain(literal(j.Program)))
 	b.runName = "./" + path.Base(j.Program)
+	b.warnOutsideProgram()
 	return nil
+}
+
+// warnOutsideProgram warns about a program given by an absolute path
+// outside the submit directory. It is a warning, not an error: such a path
+// is right for the user's own build kept elsewhere (/home/me/build/sim),
+// which must be transferred. But a system program (/usr/bin/python3) is
+// almost always meant to run from the execute node's own installation;
+// sent alone, without its libraries or modules, it fails there as
+// ./python3, the commonest first-job mistake. The generator cannot tell
+// the two apart, so it says what will happen and how to choose.
+func (b *builder) warnOutsideProgram() {
+	j := b.job
+	if !path.IsAbs(j.Program) {
+		return
+	}
+	dir := "."
+	if b.src != nil && b.src.file != "" && b.src.file != "<stdin>" {
+		dir = filepath.Dir(b.src.file)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil || strings.HasPrefix(path.Clean(j.Program), abs+"/") {
+		return
+	}
+	w := b.src.errorf("program", "warning: %s is outside the submit directory, so it is copied from this machine with the job and run as %s on the execute node. If it is installed there (as system programs such as /usr/bin/python3 are), set program_installed: true to run it in place; if it is your own program, this is what you want (or copy it next to the job description and write ./%s)", j.Program, b.runName, path.Base(j.Program))
+	b.warnings = append(b.warnings, w)
 }
 
 func (b *builder) stdio() error {
