@@ -45,13 +45,13 @@ var modes = []Mode{ModeEvict, ModeSelf, ModeBoth}
 
 // ParseMode reads a checkpoint mode name.
 func ParseMode(s string) (Mode, error) {
-	v := Mode(strings.ToLower(strings.TrimSpace(s)))
+	v := Mode(s)
 	for _, ok := range modes {
 		if v == ok {
 			return v, nil
 		}
 	}
-	return "", fmt.Errorf("unknown checkpoint mode %q; use evict, self or both", s)
+	return "", fmt.Errorf("unknown checkpoint mode %q; use evict, self or both (in lower case)", s)
 }
 
 // UnmarshalYAML accepts one of the mode names.
@@ -74,11 +74,11 @@ const (
 
 // ParseEngine reads an engine name.
 func ParseEngine(s string) (Engine, error) {
-	switch v := Engine(strings.ToLower(strings.TrimSpace(s))); v {
+	switch v := Engine(s); v {
 	case EngineDMTCP, EngineCondorSyscall:
 		return v, nil
 	}
-	return "", fmt.Errorf("unknown engine %q; use dmtcp, or condor-syscall for programs linked with HTCondor's old checkpoint library", s)
+	return "", fmt.Errorf("unknown engine %q; use dmtcp, or condor-syscall for programs linked with HTCondor's old checkpoint library (in lower case)", s)
 }
 
 // UnmarshalYAML accepts one of the engine names.
@@ -195,7 +195,34 @@ func (sig *Signal) UnmarshalYAML(n *yaml.Node) error {
 }
 
 func (Signal) jsonSchema() map[string]any {
-	return map[string]any{"type": []string{"string", "integer"}, "examples": []string{"SIGINT", "SIGTERM"}}
+	// What ParseSignal accepts: a trappable signal's name in any case,
+	// with or without SIG, or its number, as a number or as text.
+	var names, nums []string
+	var ints []int
+	for _, t := range trappable {
+		names = append(names, anyCase(strings.TrimPrefix(t.name, "SIG")))
+		nums = append(nums, strconv.Itoa(t.num))
+		ints = append(ints, t.num)
+	}
+	pattern := `^\s*(?:(?:[Ss][Ii][Gg])?(?:` + strings.Join(names, "|") + `)|` + strings.Join(nums, "|") + `)\s*$`
+	return map[string]any{"anyOf": []any{
+		map[string]any{"type": "string", "pattern": pattern},
+		map[string]any{"enum": ints},
+	}, "examples": []string{"SIGINT", "SIGTERM"}}
+}
+
+// anyCase writes a regexp matching s in any case with character classes
+// ([Ii][Nn][Tt]), which every JSON Schema regexp dialect reads.
+func anyCase(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if lo, up := strings.ToLower(string(r)), strings.ToUpper(string(r)); lo != up {
+			b.WriteString("[" + up + lo + "]")
+		} else {
+			b.WriteString(regexp.QuoteMeta(string(r)))
+		}
+	}
+	return b.String()
 }
 
 // Size is an amount of memory or disk in KiB, the smallest unit HTCondor uses.
@@ -252,8 +279,8 @@ func (z Size) String() string {
 func (z Size) MarshalYAML() (any, error) { return z.String(), nil }
 
 func (Size) jsonSchema() map[string]any {
-	return map[string]any{"oneOf": []any{
-		map[string]any{"type": "integer", "exclusiveMinimum": 0, "description": "MiB"},
-		map[string]any{"type": "string", "pattern": sizeRE.String(), "examples": []string{"2GB", "512MB"}},
+	return map[string]any{"anyOf": []any{
+		map[string]any{"type": "number", "exclusiveMinimum": 0, "description": "MiB"},
+		map[string]any{"type": "string", "pattern": sizeRE.String(), "not": map[string]any{"pattern": `^0+(?:\.0+)?(?: ?[A-Za-z]*)$`}, "examples": []string{"2GB", "512MB"}},
 	}}
 }
