@@ -47,7 +47,12 @@ too. An existing file is replaced only if dmtcp-condor wrote it (or with
 		Example: `  dmtcp-condor render job.yaml
   dmtcp-condor render job.yaml -o - | less
   dmtcp-condor render --templates /etc/dmtcp-condor/templates job.yaml`,
-		Args: cobra.ExactArgs(1),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return fmt.Errorf("needs one job description to render, such as job.yaml (or - for standard input); got %d arguments", len(args))
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.IO = streamsOf(cmd)
 			opts.Input = args[0]
