@@ -1,6 +1,7 @@
 package submitgen
 
 import (
+	"cmp"
 	"fmt"
 	"path"
 	"path/filepath"
@@ -25,13 +26,20 @@ const (
 	defaultInterval  = Duration(30 * 60 * 1e9)
 	defaultExitCode  = 85
 	defaultSignal    = Signal("SIGINT")
-	defaultShim      = "/usr/libexec/dmtcp-condor/shim_dmtcp"
+	defaultShim      = InstalledShim
 	bundleShim       = "bin/shim_dmtcp"
 	itemVar          = "Item"
 	firstShimFailure = 240
-	// maxJobsPerSubmission is HTCondor's default MAX_JOBS_PER_SUBMISSION.
-	maxJobsPerSubmission = 20000
 )
+
+// InstalledShim is where the dmtcp-condor packages install shim_dmtcp, and
+// the shim a description with dmtcp.prefix uses unless shim.path says
+// otherwise.
+const InstalledShim = "/usr/libexec/dmtcp-condor/shim_dmtcp"
+
+// MaxJobsPerSubmission is HTCondor's default MAX_JOBS_PER_SUBMISSION: a
+// description may queue at most this many jobs.
+const MaxJobsPerSubmission = 20000
 
 // ShimExitCodes are shim_dmtcp's infrastructure-failure exit codes with the
 // hold reason shown to the user. They mirror the shim's contract; a job that
@@ -230,8 +238,8 @@ func (b *builder) queue() error {
 		return b.errorf("queue", "has both items and from_file; keep one")
 	case q.Count == 0 && b.src.has("queue.count"):
 		return b.errorf("queue.count", "is 0, which would queue no job; give the number of jobs (1 or more), or remove count for one")
-	case q.Count*max(len(q.Items), 1) > maxJobsPerSubmission:
-		return b.errorf("queue.count", "queues %d jobs, more than HTCondor accepts in one submission by default (MAX_JOBS_PER_SUBMISSION = %d); split the work into several submissions or ask your pool's admin", q.Count*max(len(q.Items), 1), maxJobsPerSubmission)
+	case q.Count*max(len(q.Items), 1) > MaxJobsPerSubmission:
+		return b.errorf("queue.count", "queues %d jobs, more than HTCondor accepts in one submission by default (MAX_JOBS_PER_SUBMISSION = %d); split the work into several submissions or ask your pool's admin", q.Count*max(len(q.Items), 1), MaxJobsPerSubmission)
 	}
 	count := max(q.Count, 1)
 	b.jobs = min(count, 2)
@@ -399,24 +407,24 @@ func (b *builder) names() error {
 		taken[plain(w)] = claim{"stdin", "stdin"}
 	}
 	for _, f := range []struct {
-		key string
-		w   word
-	}{{"stdout", b.stdout}, {"stderr", b.stderr}} {
+		key, raw string // raw: as the user wrote it, for messages
+		w        word
+	}{{"stdout", cmp.Or(j.Stdout, defaultStdout), b.stdout}, {"stderr", cmp.Or(j.Stderr, defaultStderr), b.stderr}} {
 		name := plain(f.w)
 		if name == "." || name == ".." {
-			return b.errorf(f.key, "%q is a directory, not a file name; give a file name such as job.{cluster}.{process}.%s", name, strings.TrimPrefix(f.key, "std"))
+			return b.errorf(f.key, "%q is a directory, not a file name; give a file name such as job.{cluster}.{process}.%s", f.raw, strings.TrimPrefix(f.key, "std"))
 		}
 		if c, ok := taken[name]; ok {
 			fix := "choose another name, such as job.{cluster}.{process}." + strings.TrimPrefix(f.key, "std")
 			switch {
 			case c.key == "":
-				return b.errorf(f.key, "%q is %s; %s", name, c.what, fix)
+				return b.errorf(f.key, "%q is %s; %s", f.raw, c.what, fix)
 			case c.key == "stdin":
-				return b.errorf(f.key, "%q is also stdin: the program would read the file its own output empties; %s", name, fix)
+				return b.errorf(f.key, "%q is also stdin: the program would read the file its own output empties; %s", f.raw, fix)
 			case c.key == "stdout":
-				return b.errorf(f.key, "%q is also stdout (%s): the two streams would overwrite each other; %s", name, b.where("stdout"), fix)
+				return b.errorf(f.key, "%q is also stdout (%s): the two streams would overwrite each other; %s", f.raw, b.where("stdout"), fix)
 			default:
-				return b.errorf(f.key, "%q is also the sandbox name of %s (%s), which the job's output would overwrite; %s", name, c.what, b.where(c.key), fix)
+				return b.errorf(f.key, "%q is also the sandbox name of %s (%s), which the job's output would overwrite; %s", f.raw, c.what, b.where(c.key), fix)
 			}
 		}
 		taken[name] = claim{f.key, f.key}

@@ -138,7 +138,7 @@ func fieldRules() map[string]map[string]any {
 		"dmtcp.prefix":    {"pattern": "^/"},
 		"queue.from_file": {"pattern": fromFileRE.String()},
 		"queue.items[]":   {"pattern": `^[^\s'",()$/#]+$`},
-		"queue.count":     {"minimum": 1, "maximum": maxJobsPerSubmission},
+		"queue.count":     {"minimum": 1, "maximum": MaxJobsPerSubmission},
 		"checkpoint.exit_code": {"minimum": 1, "maximum": 255,
 			"not": map[string]any{"minimum": firstShimFailure, "maximum": firstShimFailure + len(ShimExitCodes) - 1}},
 		"platform.arch":                       {"pattern": attrValueRE.String()},
