@@ -441,8 +441,10 @@ func runWizard(opts *WizardOptions) error {
 		}
 		return desc, buf.Bytes(), nil
 	}
-	qs := a.questions(filepath.Dir(yamlPath), opts.Accessible)
-	for round := 1; ; round++ {
+	for {
+		// New fields each round: huh's groups remember their last field,
+		// and going back must start at the first question.
+		qs := a.questions(filepath.Dir(yamlPath), opts.Accessible)
 		write, replace := false, opts.Force || len(existing) == 0
 		final := []huh.Field{huh.NewConfirm().Title(fmt.Sprintf("Write %s and %s? (No goes back to the questions)", yamlPath, subPath)).Value(&write).
 			Validate(func(yes bool) error {
