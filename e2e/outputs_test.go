@@ -104,3 +104,26 @@ func TestSelfCheckpointKeepsNamedFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestMissingOutputFileHolds pins what the description's output_files
+// help promises users: a named file that does not exist when the job
+// self-checkpoints holds the job (HTCondor 23.9: "Starter failed to upload
+// checkpoint", HoldReasonCode 36) rather than losing it silently. A program
+// must create the files it lists before its first checkpoint.
+func TestMissingOutputFileHolds(t *testing.T) {
+	needPool(t)
+	t.Parallel()
+	for _, mode := range []string{"self", "both"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			prog := counter(200, 20, 0)
+			d := describe(suite.installs[0], prog, mode, "1s")
+			d["output_files"] = []string{"never-written.txt"}
+			j := startJob(t, prog, d)
+			ad := j.waitHeld(2 * time.Minute)
+			if attr(ad, "HoldReasonCode") != "36" || !strings.Contains(attr(ad, "HoldReason"), "failed to upload checkpoint") {
+				j.errorf("HoldReasonCode %s, HoldReason %q; want 36, the checkpoint upload failing", attr(ad, "HoldReasonCode"), attr(ad, "HoldReason"))
+			}
+		})
+	}
+}

@@ -123,3 +123,39 @@ func TestPassThroughRefusesOwned(t *testing.T) {
 		})
 	}
 }
+
+// TestRequirementsDryRun: ClassAd expressions that render accepts as
+// platform.requirements are ones condor_submit accepts too (the
+// generator's parser is no stricter than HTCondor's on real expressions),
+// and the job's Requirements keep them as one parenthesised clause.
+func TestRequirementsDryRun(t *testing.T) {
+	p := needPool(t)
+	t.Parallel()
+	for _, expr := range []string{
+		`TARGET.Memory > 4096`,
+		`(Arch == "X86_64") && (OpSys == "LINUX")`,
+		`TARGET.has_avx2 =?= true || MY.Foo =!= undefined`,
+		`regexp("^node[0-9]+", Machine) && !IsWarm`,
+		`member(Machine, {"a", "b"}) ? true : false`,
+		`Memory >= 1.5e3 * 2 - -1 % 3`,
+		`Name == "quote \" inside"`,
+	} {
+		t.Run(expr, func(t *testing.T) {
+			dir := newJobDir(t)
+			render(t, dir, desc{
+				"program":           "/bin/true",
+				"program_installed": true,
+				"dmtcp":             map[string]any{"prefix": "/opt/dmtcp"},
+				"platform":          map[string]any{"requirements": expr},
+			})
+			executableFixture(t, p, dir)
+			if out, err := p.user(dir, "condor_submit", "-dry-run", "ads.txt", "job.sub"); err != nil {
+				t.Fatalf("condor_submit -dry-run refuses what render accepted: %v\n%s", err, out)
+			}
+			req, err := p.user(dir, "condor_q", "-jobads", "ads.txt", "-af:r", "Requirements")
+			if err != nil || !strings.HasPrefix(strings.TrimSpace(req), "(") {
+				t.Errorf("Requirements = %q, %v: want the expression as a parenthesised clause", req, err)
+			}
+		})
+	}
+}
