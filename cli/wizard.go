@@ -271,7 +271,7 @@ func (a *answers) questions(base string, accessible bool) []question {
 			huh.NewInput().Title(title("File for its standard error", "job.{cluster}.{process}.err")).Value(&a.Stderr).
 				Placeholder("job.{cluster}.{process}.err").
 				Validate(keep(&a.Stderr, func(s string) error { return a.fieldErrorWith(&a.Stderr, s, "stderr") })),
-			huh.NewInput().Title(title("Other files it writes that must come back (kept at every checkpoint), separated by spaces", "none")).Value(&a.OutputFiles).
+			huh.NewInput().Title(title("Other files it writes that must come back, separated by spaces (kept at every checkpoint, so each must exist from the first one on)", "none")).Value(&a.OutputFiles).
 				Placeholder("results/ summary.txt").
 				Validate(keep(&a.OutputFiles, func(s string) error {
 					if _, err := splitShellWords(s); err != nil {

@@ -80,6 +80,25 @@ func (term *terminal) waitFor(texts ...string) {
 	}
 }
 
+// waitSuccess waits for the command to exit 0 (its status is written to
+// dir/exit-status).
+func (term *terminal) waitSuccess(dir string) {
+	term.t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if data, err := os.ReadFile(filepath.Join(dir, "exit-status")); err == nil {
+			if strings.TrimSpace(string(data)) != "0" {
+				term.t.Fatalf("exit status %s:\n%s", data, term.screen())
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			term.t.Fatalf("the command did not finish:\n%s", term.screen())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // keys presses tmux key names (Enter, Down, C-u) one by one.
 func (term *terminal) keys(keys ...string) {
 	for _, k := range keys {
@@ -149,19 +168,7 @@ func TestWizardInTerminal(t *testing.T) {
 		time.Sleep(150 * time.Millisecond)
 	}
 	term.keys("y")
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		if data, err := os.ReadFile(filepath.Join(dir, "exit-status")); err == nil {
-			if strings.TrimSpace(string(data)) != "0" {
-				t.Fatalf("wizard exit status %s:\n%s", data, term.screen())
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the wizard did not finish:\n%s", term.screen())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	term.waitSuccess(dir)
 	job, err := submitgen.Load(filepath.Join(dir, "job.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -173,5 +180,49 @@ func TestWizardInTerminal(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "job.sub")); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestWizardInTerminalShimChoice: with DMTCP installed on the nodes the
+// full-screen form shows the shim question (a hidden group otherwise), and
+// a shim sent from here reaches the description and the summary.
+func TestWizardInTerminalShimChoice(t *testing.T) {
+	dir := wizardDir(t)
+	term := newTerminal(t, dir, "wizard", "-o", "job.yaml")
+	term.waitFor("Where is the program?")
+	term.keys("Enter")
+	term.typ("./sim")
+	term.keys("Enter", "Enter")
+	term.waitFor("File for the program's standard output")
+	term.keys("Enter", "Enter", "Enter")
+	term.waitFor("When should DMTCP checkpoint?")
+	term.keys("Enter", "Enter")
+	term.waitFor("Where do DMTCP and shim_dmtcp come from")
+	term.keys("Down", "Enter")
+	term.waitFor("DMTCP install prefix on the execute nodes")
+	term.typ("/opt/dmtcp")
+	term.keys("Enter")
+	term.waitFor("And shim_dmtcp, which HTCondor runs in place of the program?", "Installed on every execute node at "+submitgen.InstalledShim)
+	term.keys("Down", "Enter")
+	term.waitFor("The shim_dmtcp file to send")
+	term.typ("b/bin/shim_dmtcp")
+	term.keys("Enter")
+	term.waitFor("How many jobs?")
+	for i := 0; !strings.Contains(term.screen(), "Write job.yaml and job.sub?"); i++ {
+		if i == 10 {
+			t.Fatalf("Enter did not reach the question Write?:\n%s", term.screen())
+		}
+		term.keys("Enter")
+		time.Sleep(150 * time.Millisecond)
+	}
+	term.waitFor("b/bin/shim_dmtcp, sent with each job")
+	term.keys("y")
+	term.waitSuccess(dir)
+	job, err := submitgen.Load(filepath.Join(dir, "job.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if job.DMTCP.Prefix != "/opt/dmtcp" || job.Shim.Path != "b/bin/shim_dmtcp" {
+		t.Errorf("dmtcp %+v, shim %+v", job.DMTCP, job.Shim)
 	}
 }
