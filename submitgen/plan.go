@@ -238,8 +238,17 @@ func (b *builder) queue() error {
 		return b.errorf("queue", "has both items and from_file; keep one")
 	case q.Count == 0 && b.src.has("queue.count"):
 		return b.errorf("queue.count", "is 0, which would queue no job; give the number of jobs (1 or more), or remove count for one")
-	case q.Count*max(len(q.Items), 1) > MaxJobsPerSubmission:
-		return b.errorf("queue.count", "queues %d jobs, more than HTCondor accepts in one submission by default (MAX_JOBS_PER_SUBMISSION = %d); split the work into several submissions or ask your pool's admin", q.Count*max(len(q.Items), 1), MaxJobsPerSubmission)
+	case q.Count > MaxJobsPerSubmission || q.Count*max(len(q.Items), 1) > MaxJobsPerSubmission: // the first test keeps the product from overflowing
+		jobs := fmt.Sprint(q.Count)
+		if len(q.Items) > 1 {
+			jobs = fmt.Sprintf("%d × %d items =", q.Count, len(q.Items))
+			if q.Count <= MaxJobsPerSubmission {
+				jobs += fmt.Sprintf(" %d", q.Count*len(q.Items))
+			} else {
+				jobs += " too many"
+			}
+		}
+		return b.errorf("queue.count", "queues %s jobs, more than HTCondor accepts in one submission by default (MAX_JOBS_PER_SUBMISSION = %d); split the work into several submissions or ask your pool's admin", jobs, MaxJobsPerSubmission)
 	}
 	count := max(q.Count, 1)
 	b.jobs = min(count, 2)
