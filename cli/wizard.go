@@ -188,9 +188,12 @@ type question struct {
 // description is written to: relative paths in answers are checked from
 // there, because that is where condor_submit will be run.
 func (a *answers) questions(base string, accessible bool) []question {
-	title := func(t, def string) string {
-		if accessible && def != "" {
-			return fmt.Sprintf("%s [%s]", t, def)
+	// An accessible prompt shows in brackets what an empty line keeps: the
+	// answer given before going back, else the default. (The full-screen
+	// form shows the default as the field's placeholder instead.)
+	title := func(t string, answer *string, def string) string {
+		if v := cmp.Or(*answer, def); accessible && v != "" {
+			return fmt.Sprintf("%s [%s]", t, v)
 		}
 		return t
 	}
@@ -265,13 +268,13 @@ func (a *answers) questions(base string, accessible bool) []question {
 				Validate(func(s string) error { _, err := splitShellWords(s); return err }),
 		).Title("The program")},
 		{group: huh.NewGroup(
-			huh.NewInput().Title(title("File for the program's standard output", "job.{cluster}.{process}.out")).Value(&a.Stdout).
+			huh.NewInput().Title(title("File for the program's standard output", &a.Stdout, "job.{cluster}.{process}.out")).Value(&a.Stdout).
 				Placeholder("job.{cluster}.{process}.out").
 				Validate(keep(&a.Stdout, func(s string) error { return a.fieldErrorWith(&a.Stdout, s, "stdout") })),
-			huh.NewInput().Title(title("File for its standard error", "job.{cluster}.{process}.err")).Value(&a.Stderr).
+			huh.NewInput().Title(title("File for its standard error", &a.Stderr, "job.{cluster}.{process}.err")).Value(&a.Stderr).
 				Placeholder("job.{cluster}.{process}.err").
 				Validate(keep(&a.Stderr, func(s string) error { return a.fieldErrorWith(&a.Stderr, s, "stderr") })),
-			huh.NewInput().Title(title("Other files it writes that must come back, separated by spaces (kept at every checkpoint, so each must exist from the first one on)", "none")).Value(&a.OutputFiles).
+			huh.NewInput().Title(title("Other files it writes that must come back, separated by spaces (kept at every checkpoint, so each must exist from the first one on)", &a.OutputFiles, "none")).Value(&a.OutputFiles).
 				Placeholder("results/ summary.txt").
 				Validate(keep(&a.OutputFiles, func(s string) error {
 					if _, err := splitShellWords(s); err != nil {
@@ -285,7 +288,7 @@ func (a *answers) questions(base string, accessible bool) []question {
 				huh.NewOption("Every interval and on eviction (recommended)", submitgen.ModeBoth),
 				huh.NewOption("Every interval only (HTCondor self-checkpointing)", submitgen.ModeSelf),
 				huh.NewOption("Only when HTCondor evicts the job", submitgen.ModeEvict)),
-			huh.NewInput().Title(title("Checkpoint interval (like 30m, 1h30m or 1800 seconds)", defaultInterval)).Value(&a.Interval).
+			huh.NewInput().Title(title("Checkpoint interval (like 30m, 1h30m or 1800 seconds)", &a.Interval, defaultInterval)).Value(&a.Interval).
 				Placeholder(defaultInterval).
 				Validate(func(s string) error {
 					if s = strings.TrimSpace(s); s == "" {
@@ -349,11 +352,11 @@ func (a *answers) questions(base string, accessible bool) []question {
 		{group: huh.NewGroup(
 			huh.NewConfirm().Title("After the first checkpoint, restart only on machines like that one?").
 				Description("Safer: a checkpoint may crash on another CPU or OS version.").Value(&a.PinFirst),
-			huh.NewInput().Title(title("How many jobs?", "1")).Value(&a.Jobs).Placeholder("1").
+			huh.NewInput().Title(title("How many jobs?", &a.Jobs, "1")).Value(&a.Jobs).Placeholder("1").
 				Validate(count("jobs", submitgen.MaxJobsPerSubmission)),
-			huh.NewInput().Title(title("CPU cores per job", "the pool's default")).Value(&a.CPUs).Placeholder("the pool's default (1)").
+			huh.NewInput().Title(title("CPU cores per job", &a.CPUs, "the pool's default")).Value(&a.CPUs).Placeholder("the pool's default (1)").
 				Validate(count("cores", 1024)),
-			huh.NewInput().Title(title("Memory per job, with a unit (like 2GB or 512MB)", "the pool's default")).Value(&a.Memory).
+			huh.NewInput().Title(title("Memory per job, with a unit (like 2GB or 512MB)", &a.Memory, "the pool's default")).Value(&a.Memory).
 				Placeholder("the pool's default").
 				Validate(func(s string) error {
 					if s = strings.TrimSpace(s); s == "" {

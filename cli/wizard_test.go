@@ -220,7 +220,8 @@ func TestWizardNoGoesBack(t *testing.T) {
 	again := make([]string, len(first))
 	again[7] = "50m" // change one answer
 	code, stdout, errOut := run(t, answerLines(append(append(append(first, "n"), again...), "y")...), "wizard", "-o", out)
-	if code != 0 || strings.Count(stdout, "Program to run") != 2 || !strings.Contains(stdout, "Back to the questions; your answers are kept.") {
+	if code != 0 || strings.Count(stdout, "Program to run") != 2 || !strings.Contains(stdout, "Back to the questions; your answers are kept.") ||
+		!strings.Contains(stdout, "Checkpoint interval (like 30m, 1h30m or 1800 seconds) [45m]") {
 		t.Fatalf("exit %d, stderr %q, stdout:\n%s", code, errOut, stdout)
 	}
 	job, err := submitgen.Load(out)
