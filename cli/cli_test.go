@@ -127,7 +127,7 @@ func TestRenderFlags(t *testing.T) {
 	if got.Input != "job.yaml" || got.Output != "x.sub" || got.TemplatesDir != "site" || !got.Force || got.IO == nil {
 		t.Errorf("options = %+v", got)
 	}
-	if code, _, errOut := run(t, "", "render"); code != 1 || !strings.Contains(errOut, "accepts 1 arg(s)") {
+	if code, _, errOut := run(t, "", "render"); code != 1 || !strings.Contains(errOut, "needs one job description to render") || !strings.Contains(errOut, "Usage:") {
 		t.Errorf("render without a file: exit %d, %q", code, errOut)
 	}
 }

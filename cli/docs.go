@@ -1,8 +1,14 @@
 package cli
 
 import (
+	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/dmtcp-condor/dmtcp-condor/shim"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/cobra/doc"
@@ -51,7 +57,7 @@ func runDocs(opts *DocsOptions) error {
 	var err error
 	switch opts.Format {
 	case "man":
-		err = doc.GenManTree(opts.Root, &doc.GenManHeader{Title: "DMTCP-CONDOR", Section: "1", Source: "dmtcp-condor " + opts.Root.Version}, opts.Dir)
+		err = writeManPages(opts.Root, opts.Dir, opts.Root.Version, nil)
 	case "markdown", "md":
 		err = doc.GenMarkdownTree(opts.Root, opts.Dir)
 	default:
@@ -62,4 +68,41 @@ func runDocs(opts *DocsOptions) error {
 	}
 	fmt.Fprintf(opts.IO.ErrOut, "wrote %s pages to %s\n", opts.Format, opts.Dir)
 	return nil
+}
+
+// writeManPages writes a man page for every command into dir, each titled
+// after its command (DMTCP-CONDOR-RENDER(1)), and shim_dmtcp(1) from the
+// shim's own usage text, for the given version. when dates the pages (nil:
+// SOURCE_DATE_EPOCH or now, as cobra does).
+func writeManPages(root *cobra.Command, dir, version string, when *time.Time) error {
+	root.DisableAutoGenTag = true // a generated-on line would make every build differ
+	// An empty Title makes cobra title each page after its command path.
+	header := &doc.GenManHeader{Section: "1", Date: when, Source: "dmtcp-condor " + version, Manual: "dmtcp-condor manual"}
+	if err := doc.GenManTree(root, header, dir); err != nil {
+		return err
+	}
+	var usage bytes.Buffer
+	shim.Usage(&usage)
+	// Indented four spaces, the usage text stays preformatted in the page.
+	long := "    " + strings.ReplaceAll(strings.TrimRight(usage.String(), "\n"), "\n", "\n    ")
+	sc := &cobra.Command{
+		Use:                   "shim_dmtcp [options] [--] PROGRAM [ARG...]",
+		Short:                 "run a program under DMTCP so that it survives eviction, on HTCondor and Grid Engine",
+		Long:                  long,
+		DisableFlagsInUseLine: true,
+		DisableAutoGenTag:     true,
+		Run:                   func(*cobra.Command, []string) {},
+	}
+	sc.SetHelpCommand(&cobra.Command{Hidden: true})
+	f, err := os.Create(filepath.Join(dir, "shim_dmtcp.1"))
+	if err != nil {
+		return err
+	}
+	shimHeader := *header
+	shimHeader.Title = "SHIM_DMTCP"
+	if err := doc.GenMan(sc, &shimHeader, f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/cobra/doc"
 
 	"github.com/dmtcp-condor/dmtcp-condor/bundle"
 	"github.com/dmtcp-condor/dmtcp-condor/packaging"
@@ -169,9 +168,7 @@ func commandAssets(root *cobra.Command, version string, when time.Time) (packagi
 		return a, fmt.Errorf("package: man pages: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	root.DisableAutoGenTag = true // a generated-on line would make every build differ
-	header := &doc.GenManHeader{Title: "DMTCP-CONDOR", Section: "1", Date: &when, Source: "dmtcp-condor " + version}
-	if err := doc.GenManTree(root, header, tmp); err != nil {
+	if err := writeManPages(root, tmp, version, &when); err != nil {
 		return a, fmt.Errorf("package: write man pages: %w", err)
 	}
 	pages, _ := filepath.Glob(filepath.Join(tmp, "*.1"))

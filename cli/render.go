@@ -47,7 +47,12 @@ too. An existing file is replaced only if dmtcp-condor wrote it (or with
 		Example: `  dmtcp-condor render job.yaml
   dmtcp-condor render job.yaml -o - | less
   dmtcp-condor render --templates /etc/dmtcp-condor/templates job.yaml`,
-		Args: cobra.ExactArgs(1),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return fmt.Errorf("needs one job description to render, such as job.yaml (or - for standard input); got %d arguments", len(args))
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.IO = streamsOf(cmd)
 			opts.Input = args[0]
@@ -97,6 +102,9 @@ func runRender(opts *RenderOptions) error {
 	if err := r.Render(&buf, job); err != nil {
 		return err
 	}
+	for _, w := range job.Warnings() {
+		fmt.Fprintf(opts.IO.ErrOut, "dmtcp-condor: %v\n", w)
+	}
 	out := opts.Output
 	if out == "" && opts.Input != "-" {
 		out = outputPath(opts.Input)
@@ -105,14 +113,54 @@ func runRender(opts *RenderOptions) error {
 		_, err := opts.IO.Out.Write(buf.Bytes())
 		return err
 	}
+	if st, err := os.Stat(out); err == nil && !st.Mode().IsRegular() && !st.IsDir() {
+		// A device or pipe (-o /dev/null to only check a description):
+		// write into it; renaming a file over it would replace it.
+		return writeSpecial(out, buf.Bytes())
+	}
 	if err := checkReplaceable(out, opts.Force); err != nil {
 		return err
 	}
 	if err := writeFileAtomic(out, buf.Bytes()); err != nil {
 		return err
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "wrote %s; submit it with: condor_submit %s\n", out, filepath.Base(out))
+	base := "."
+	if opts.Input != "-" {
+		base = filepath.Dir(opts.Input)
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "wrote %s; submit it with: %s\n", out, submitAdvice(base, out))
 	return nil
+}
+
+// submitAdvice is the command that submits the file at sub: condor_submit
+// resolves the description's relative paths (program, input files) from
+// the directory it runs in, which must be the description's directory
+// (base), wherever the submit file went.
+func submitAdvice(base, sub string) string {
+	rel := sub
+	if r, err := filepath.Rel(base, sub); err == nil && filepath.IsAbs(sub) == filepath.IsAbs(base) {
+		rel = r
+	} else if abs, err := filepath.Abs(sub); err == nil {
+		rel = abs
+	}
+	cmd := "condor_submit " + shellQuote(rel)
+	if filepath.Clean(base) == "." {
+		return cmd
+	}
+	return "cd " + shellQuote(base) + " && " + cmd
+}
+
+// writeSpecial writes data into an existing device or pipe.
+func writeSpecial(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return fmt.Errorf("writing submit file: %w", err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("writing submit file %s: %w", path, err)
+	}
+	return f.Close()
 }
 
 // checkReplaceable refuses to overwrite a file dmtcp-condor did not write.

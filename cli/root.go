@@ -28,7 +28,7 @@ commented example shipped with the documentation), then:
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return fmt.Errorf("%w\nRun '%s --help' for usage", err, c.CommandPath())
+		return usageError(c, err)
 	})
 	root.AddCommand(
 		NewCmdRender(nil),
@@ -53,6 +53,9 @@ func Execute(version string, args []string, streams *IOStreams) int {
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
 	root.SetArgs(args)
+	// After SetOut: cobra's completion command keeps the stream it was
+	// made with.
+	finishTree(root)
 	if err := root.Execute(); err != nil {
 		fmt.Fprintf(streams.ErrOut, "dmtcp-condor: %v\n", err)
 		return 1

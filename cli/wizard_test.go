@@ -39,14 +39,25 @@ func TestWizardAccessible(t *testing.T) {
 		"./data.txt",                 // rejected: not executable
 		"./sim",                      // accepted
 		`--title "a b" 'it'\''s' $5`, // shell-style arguments
+		"sim",                        // stdout: rejected, the program's own name
+		"out.{process}",              // stdout
+		"out.{process}",              // stderr: rejected, the same as stdout
+		"",                           // stderr: the default
+		"/abs results/",              // output files: rejected, absolute
+		"results/ summary.txt",       // output files
 		"2",                          // self-checkpointing
 		"-5m",                        // rejected: negative
-		"",                           // default 30m
+		"30m20m",                     // rejected: a unit twice
+		"20m",                        // 20 minutes
 		"1",                          // bundle
 		"nope",                       // rejected: no bin/shim_dmtcp
 		"b",                          // accepted
 		"n",                          // do not pin
+		"100000000",                  // rejected: too many jobs
 		"3",                          // jobs
+		"0",                          // rejected: cores
+		"2",                          // cores
+		"2",                          // memory: rejected, no unit
 		"2GB",                        // memory
 		"y",                          // write
 	)
@@ -55,7 +66,11 @@ func TestWizardAccessible(t *testing.T) {
 		t.Fatalf("exit %d: %s\n%s", code, errOut, stdout)
 	}
 	for _, want := range []string{"./missing not found in " + dir, "./data.txt is not executable", "the interval cannot be negative", "nope has no bin/shim_dmtcp",
-		"Program:     ./sim --title 'a b' 'it'\\''s' '$5' (sent with each job)", "Checkpoints: every 30m (self-checkpointing)", "Wrote " + out} {
+		`"sim" is also the sandbox name of the program`, `"out.{process}" is also stdout`, `"/abs" is an absolute path`,
+		"each unit once and largest first", "give a whole number of jobs from 1 to 20000", "give a whole number of cores from 1 to 1024", "give a unit: 2GB or 2MB",
+		"Program:     ./sim --title 'a b' 'it'\\''s' '$5' (sent with each job)", "Checkpoints: every 20m (self-checkpointing)",
+		"Output:      stdout out.{process}, stderr job.{cluster}.{process}.err; files results/ summary.txt",
+		"Shim:        the bundle's bin/shim_dmtcp, sent with each job", "Jobs:        3, 2 CPU, memory 2GB", "Wrote " + out} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("output lacks %q:\n%s", want, stdout)
 		}
@@ -70,7 +85,8 @@ func TestWizardAccessible(t *testing.T) {
 	if want := []string{"--title", "a b", "it's", "$5"}; !reflect.DeepEqual(job.Arguments, want) {
 		t.Errorf("arguments = %q, want %q", job.Arguments, want)
 	}
-	if job.Checkpoint.Mode != submitgen.ModeSelf || job.DMTCP.Bundle != "b" || job.Queue.Count != 3 || job.Platform.SameAsFirstCheckpoint {
+	if job.Checkpoint.Mode != submitgen.ModeSelf || job.DMTCP.Bundle != "b" || job.Queue.Count != 3 || job.Platform.SameAsFirstCheckpoint ||
+		job.Checkpoint.Interval.String() != "20m" || job.Stdout != "out.{process}" || job.Resources.CPUs != 2 || !reflect.DeepEqual(job.OutputFiles, []string{"results/", "summary.txt"}) {
 		t.Errorf("unexpected job %+v", job)
 	}
 	if sub := readFile(t, filepath.Join(dir, "job.sub")); !strings.Contains(sub, "queue 3") || !strings.Contains(sub, "checkpoint_exit_code = 85") {
@@ -86,7 +102,7 @@ func TestWizardNoSurpriseOverwrite(t *testing.T) {
 	if err := os.WriteFile(out, []byte("mine\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	answers := []string{"1", "./sim", "", "", "", "1", "b", "", "", ""}
+	answers := []string{"1", "./sim", "", "", "", "", "", "", "1", "b", "", "", "", ""}
 	for _, last := range [][]string{{"y", ""}, {"y"}} {
 		code, stdout, errOut := run(t, answerLines(append(answers, last...)...), "wizard", "-o", out)
 		if code != 0 || !strings.Contains(stdout, out+" already exists. Replace?") || !strings.Contains(stdout, "Nothing written.") {
@@ -166,7 +182,7 @@ func TestSplitShellWords(t *testing.T) {
 func TestWizardMatchesRender(t *testing.T) {
 	dir := wizardDir(t)
 	out := filepath.Join(dir, "job.yaml")
-	if code, _, errOut := run(t, answerLines("1", "./sim", "-v", "", "", "1", "b", "", "", "", "y"), "wizard", "-o", out); code != 0 {
+	if code, _, errOut := run(t, answerLines("1", "./sim", "-v", "", "", "", "", "", "1", "b", "", "", "", "", "y"), "wizard", "-o", out); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	code, rendered, errOut := run(t, "", "render", out, "-o", "-")
@@ -175,5 +191,76 @@ func TestWizardMatchesRender(t *testing.T) {
 	}
 	if wrote := readFile(t, filepath.Join(dir, "job.sub")); wrote != rendered {
 		t.Errorf("wizard's job.sub differs from render's:\n%s\n---\n%s", wrote, rendered)
+	}
+}
+
+// TestWizardNeverReplacesHandWrittenSubmitFile: a job.sub dmtcp-condor did
+// not write stops the wizard before its first question.
+func TestWizardNeverReplacesHandWrittenSubmitFile(t *testing.T) {
+	dir := wizardDir(t)
+	sub := filepath.Join(dir, "job.sub")
+	if err := os.WriteFile(sub, []byte("universe = vanilla\nqueue\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, errOut := run(t, answerLines("1", "./sim"), "wizard", "-o", filepath.Join(dir, "job.yaml"))
+	if code == 0 || !strings.Contains(errOut, "exists and was not written by dmtcp-condor") || strings.Contains(stdout, "Program to run") {
+		t.Errorf("exit %d, stderr %q, stdout %q", code, errOut, stdout)
+	}
+	if readFile(t, sub) != "universe = vanilla\nqueue\n" {
+		t.Error("hand-written job.sub changed")
+	}
+}
+
+// TestWizardNoGoesBack: answering No to "Write?" asks the questions again
+// with the answers kept (an empty line keeps each), and then writes.
+func TestWizardNoGoesBack(t *testing.T) {
+	dir := wizardDir(t)
+	out := filepath.Join(dir, "job.yaml")
+	first := []string{"1", "./sim", "-v", "", "", "", "2", "45m", "1", "b", "", "4", "", "1GB"}
+	again := make([]string, len(first))
+	again[7] = "50m" // change one answer
+	code, stdout, errOut := run(t, answerLines(append(append(append(first, "n"), again...), "y")...), "wizard", "-o", out)
+	if code != 0 || strings.Count(stdout, "Program to run") != 2 || !strings.Contains(stdout, "Back to the questions; your answers are kept.") ||
+		!strings.Contains(stdout, "Checkpoint interval (like 30m, 1h30m or 1800 seconds) [45m]") {
+		t.Fatalf("exit %d, stderr %q, stdout:\n%s", code, errOut, stdout)
+	}
+	job, err := submitgen.Load(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if job.Checkpoint.Interval.String() != "50m" || job.Checkpoint.Mode != submitgen.ModeSelf || job.Queue.Count != 4 || !reflect.DeepEqual(job.Arguments, []string{"-v"}) {
+		t.Errorf("the kept and changed answers did not reach the description: %+v", job)
+	}
+}
+
+// TestWizardInstalledDMTCPAsksForTheShim: without a bundle the wizard asks
+// where shim_dmtcp is, and says it in the summary.
+func TestWizardInstalledDMTCPAsksForTheShim(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		answers []string
+		shim    string
+		summary string
+	}{
+		{"installed", []string{"1"}, "", "Shim:        installed on the nodes at " + submitgen.InstalledShim},
+		{"sent", []string{"2", "./nope", "b/bin/shim_dmtcp"}, "b/bin/shim_dmtcp", "Shim:        b/bin/shim_dmtcp, sent with each job"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := wizardDir(t)
+			out := filepath.Join(dir, "job.yaml")
+			in := append([]string{"1", "./sim", "", "", "", "", "", "", "2", "/opt/dmtcp"}, tc.answers...)
+			in = append(in, "", "", "", "", "y")
+			code, stdout, errOut := run(t, answerLines(in...), "wizard", "-o", out)
+			if code != 0 || !strings.Contains(stdout, tc.summary) || !strings.Contains(stdout, "And shim_dmtcp, which HTCondor runs in place of the program?") {
+				t.Fatalf("exit %d, stderr %q, stdout:\n%s", code, errOut, stdout)
+			}
+			job, err := submitgen.Load(out)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if job.DMTCP.Prefix != "/opt/dmtcp" || job.Shim.Path != tc.shim {
+				t.Errorf("dmtcp %+v, shim %+v", job.DMTCP, job.Shim)
+			}
+		})
 	}
 }

@@ -24,6 +24,18 @@
 //     uninterrupted run (TestCondorSyscallEvictedTwice, issue 7);
 //   - self-checkpointing (checkpoint_exit_code) cycles several times, also
 //     across an eviction, and ends (TestSelfCheckpointing);
+//   - a self-checkpointing job (modes self and both) keeping a file open in
+//     a directory and a top-level file, both in output_files, goes through
+//     two exit-85 cycles and an eviction and ends with every file identical
+//     to an uninterrupted run (TestSelfCheckpointKeepsNamedFiles, issue 13),
+//     and a listed file that does not exist yet holds the job at its first
+//     self-checkpoint (TestMissingOutputFileHolds);
+//   - every spelling condor_submit takes for what the generator writes
+//     (any case, aliases, +Attr, MY.Attr) does override the rendered file
+//     in condor_submit -dry-run, and render refuses each in submit:
+//     (TestPassThroughRefusesOwned, issue 13), and the ClassAd expressions
+//     render accepts as platform.requirements pass condor_submit
+//     (TestRequirementsDryRun);
 //   - the job's exit code reaches condor_history, a death by signal shows as
 //     ExitBySignal, a failure of the shim's own holds the job with the
 //     shim's reason (TestExitStatus, TestShimFailureHolds);

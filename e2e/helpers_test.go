@@ -95,7 +95,7 @@ func put(t *testing.T, dir, name string, data []byte, mode os.FileMode) {
 // command line.
 type program struct {
 	name  string
-	files []string // from testdata/jobs; "counter" and "condor-ckpt" are the compiled C programs
+	files []string // from testdata/jobs; "counter", "condor-ckpt" and "keep-files" are the compiled C programs
 	argv  []string // as submitted
 	fast  []string // the same job without its delays: the same output, sooner
 	env   map[string]string
@@ -143,6 +143,8 @@ func (p program) copyTo(t *testing.T, dir string) {
 			src = suite.counter
 		case "condor-ckpt":
 			src = suite.ckptProg
+		case "keep-files":
+			src = suite.keepProg
 		}
 		data, err := os.ReadFile(src)
 		if err != nil {

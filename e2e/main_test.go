@@ -30,6 +30,7 @@ var suite struct {
 	cli      string // the dmtcp-condor command
 	counter  string // testdata/jobs/counter.c, compiled
 	ckptProg string // testdata/jobs/condor-ckpt.c, compiled
+	keepProg string // testdata/jobs/keep-files.c, compiled
 	installs []install
 	noDMTCP  string // a bundle with the shim and no DMTCP
 }
@@ -250,7 +251,7 @@ func poolUp(script string) (p *pool, wasRunning bool, skip string) {
 }
 
 // build compiles the shim, the dmtcp-condor command, the DMTCP test double,
-// counter.c and condor-ckpt.c, and makes the bundles: double, real (when
+// counter.c, condor-ckpt.c and keep-files.c, and makes the bundles: double, real (when
 // installed) and one without DMTCP.
 func build(work string) error {
 	bin := filepath.Join(work, "bin")
@@ -266,7 +267,8 @@ func build(work string) error {
 
 	suite.counter = filepath.Join(bin, "counter")
 	suite.ckptProg = filepath.Join(bin, "condor-ckpt")
-	for _, c := range []struct{ src, bin string }{{"counter.c", suite.counter}, {"condor-ckpt.c", suite.ckptProg}} {
+	suite.keepProg = filepath.Join(bin, "keep-files")
+	for _, c := range []struct{ src, bin string }{{"counter.c", suite.counter}, {"condor-ckpt.c", suite.ckptProg}, {"keep-files.c", suite.keepProg}} {
 		if out, err := exec.Command("gcc", "-O", "-o", c.bin, filepath.Join(suite.repo, "testdata", "jobs", c.src)).CombinedOutput(); err != nil {
 			return fmt.Errorf("compile %s: %v\n%s", c.src, err, out)
 		}

@@ -2,13 +2,16 @@ package submitgen
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -30,18 +33,25 @@ func Load(path string) (*Job, error) {
 // Decode does not validate; call Job.Validate (Render does).
 func Decode(file string, data []byte) (*Job, error) {
 	src := &source{file: file, lines: map[string]int{}}
+	if e := checkPlainText(file, data); e != nil {
+		return nil, e
+	}
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
-		if err.Error() == "EOF" {
+		if errors.Is(err, io.EOF) {
 			return nil, &Error{File: file, Line: 1, Msg: "the job description is empty; start with a line like: program: ./myprogram"}
 		}
-		e := &Error{File: file, Msg: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
-		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
-			e.Line, _ = strconv.Atoi(m[1])
-			e.Msg = "not valid YAML: " + m[2]
+		return nil, yamlError(file, data, err)
+	}
+	// A second document (after a --- line) would be ignored: one file is
+	// one job description.
+	var next yaml.Node
+	if err := dec.Decode(&next); !errors.Is(err, io.EOF) {
+		if err != nil {
+			return nil, yamlError(file, data, err)
 		}
-		return nil, e
+		return nil, &Error{File: file, Line: secondDocLine(data), Msg: "a second YAML document starts here (after ---), and a job description is one document; remove the --- line, or put the second job in a file of its own"}
 	}
 	job := &Job{src: src}
 	root := &doc
@@ -56,6 +66,82 @@ func Decode(file string, data []byte) (*Job, error) {
 		return nil, err
 	}
 	return job, nil
+}
+
+// checkPlainText finds what no YAML parser reports with a line: bytes that
+// are not UTF-8 and control characters (NUL from a binary or UTF-16 file).
+func checkPlainText(file string, data []byte) *Error {
+	line, col := 1, 1
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			return &Error{File: file, Line: line, Msg: fmt.Sprintf("byte 0x%02X at column %d is not UTF-8 text; save the file as UTF-8 (a UTF-16 file or a binary cannot be read)", data[i], col)}
+		case r == 0:
+			return &Error{File: file, Line: line, Msg: fmt.Sprintf("a NUL byte at column %d; a job description is plain text: remove it (a UTF-16 file has one in every other byte: save it as UTF-8)", col)}
+		case r < 0x20 && r != '\t' && r != '\n' && r != '\r', r == 0x7f:
+			return &Error{File: file, Line: line, Msg: fmt.Sprintf("control character U+%04X at column %d; remove it (write special characters in a quoted string with an escape such as \\t)", r, col)}
+		}
+		if r == '\n' {
+			line, col = line+1, 0
+		}
+		col++
+		i += size
+	}
+	return nil
+}
+
+// yamlError turns a yaml.v3 error into an *Error with its line, and adds
+// the fix for the commonest cause, a tab in the indentation (YAML indents
+// with spaces only).
+func yamlError(file string, data []byte, err error) *Error {
+	e := &Error{File: file, Msg: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+		e.Line, _ = strconv.Atoi(m[1])
+		e.Msg = "not valid YAML: " + m[2]
+	}
+	lines := strings.Split(string(data), "\n")
+	tabbed := func(n int) bool {
+		return n >= 1 && n <= len(lines) && strings.Contains(lines[n-1][:len(lines[n-1])-len(strings.TrimLeft(lines[n-1], " \t"))], "\t")
+	}
+	switch {
+	case tabbed(e.Line):
+		e.Msg += "; this line is indented with a tab: YAML indents with spaces only, so replace the tab with spaces"
+	case e.Line == 0:
+		for n := range lines {
+			if tabbed(n + 1) {
+				e.Line = n + 1
+				e.Msg += "; this line is indented with a tab: YAML indents with spaces only, so replace the tab with spaces"
+				break
+			}
+		}
+	}
+	return e
+}
+
+// secondDocLine is the line of the --- that starts a second document.
+func secondDocLine(data []byte) int {
+	seen := false
+	for i, l := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(l, "---") && strings.TrimSpace(strings.TrimPrefix(l, "---")) == "" || strings.HasPrefix(l, "--- ") {
+			if seen || i > 0 && hasContentBefore(data, i) {
+				return i + 1
+			}
+			seen = true
+		}
+	}
+	return 0
+}
+
+// hasContentBefore says whether lines before line index n hold anything
+// but comments and blank lines (then a --- at n ends a first document).
+func hasContentBefore(data []byte, n int) bool {
+	for _, l := range strings.Split(string(data), "\n")[:n] {
+		if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "#") && !strings.HasPrefix(t, "%") {
+			return true
+		}
+	}
+	return false
 }
 
 // yamlLineRE splits yaml.v3's "yaml: line 3: did not find ..." so the line
@@ -127,8 +213,13 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) error {
 		v.SetString(n.Value)
 		return nil
 	case reflect.Bool, reflect.Int:
-		want := map[reflect.Kind]string{reflect.Bool: "true or false", reflect.Int: "a whole number"}[v.Kind()]
-		if n.Kind != yaml.ScalarNode || n.Decode(v.Addr().Interface()) != nil {
+		// The resolved tag must match: yaml.v3 would turn 1.5 or 1e9 into
+		// a whole number without a word.
+		want, tag := "true or false", "!!bool"
+		if v.Kind() == reflect.Int {
+			want, tag = "a whole number", "!!int"
+		}
+		if n.Kind != yaml.ScalarNode || n.ShortTag() != tag || n.Decode(v.Addr().Interface()) != nil {
 			return d.fail(n, path, "expected %s, got %s", want, kindName(n))
 		}
 		return nil

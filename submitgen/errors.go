@@ -71,3 +71,19 @@ func joinPath(path, key string) string {
 	}
 	return path + "." + key
 }
+
+// lineOf is the line a key path was set on (or its closest parent's), 0
+// when unknown; for errors that point at a second key.
+func (s *source) lineOf(path string) int {
+	return s.errorf(path, "").Line
+}
+
+// has says whether the description file set the key path itself (a zero
+// value written out is then an error, not "use the default").
+func (s *source) has(path string) bool {
+	if s == nil {
+		return false
+	}
+	_, ok := s.lines[path]
+	return ok
+}

@@ -5,14 +5,14 @@ package submitgen
 // editors through the published JSON Schema (see Schema), so the schema can
 // never drift from what the decoder accepts.
 type Job struct {
-	Program          string            `yaml:"program,omitempty" desc:"The program to run. A path on this machine (transferred with the job and run as ./NAME) unless program_installed is true. Required."`
+	Program          string            `yaml:"program,omitempty" desc:"The program to run. A path on this machine (transferred with the job and run as ./NAME) unless program_installed is true; an absolute path outside the submit directory, such as /usr/bin/python3, is rendered with a warning, as it usually means program_installed: true. Required."`
 	ProgramInstalled bool              `yaml:"program_installed,omitempty" desc:"true if program is a path or command name on the execute node (not transferred)."`
 	Arguments        []string          `yaml:"arguments,omitempty" desc:"The program's arguments, one list item per argument; any characters but newline, CR and NUL. {cluster}, {process} and {item} are replaced by the job's cluster, process and queue item."`
 	Stdin            string            `yaml:"stdin,omitempty" desc:"File on this machine given to the program as standard input (transferred). Default: /dev/null."`
 	Stdout           string            `yaml:"stdout,omitempty" desc:"File name for the program's standard output, returned next to the submit file. Default: job.{cluster}.{process}.out."`
 	Stderr           string            `yaml:"stderr,omitempty" desc:"File name for the program's standard error, returned next to the submit file. Default: job.{cluster}.{process}.err."`
 	InputFiles       []string          `yaml:"input_files,omitempty" desc:"Files and directories to transfer to the job (a trailing / on a directory transfers its contents). Names cannot contain commas."`
-	OutputFiles      []string          `yaml:"output_files,omitempty" desc:"Files and directories the program writes in its working directory that come back with stdout and stderr. With checkpoint mode evict or both the generator must name every returned file (HTCondor keeps nothing else on eviction), so list them here; each must exist when the job ends or is evicted, or HTCondor holds the job. Names cannot contain commas."`
+	OutputFiles      []string          `yaml:"output_files,omitempty" desc:"Files and directories the program writes in its working directory (relative paths) that must survive: in every checkpoint mode HTCondor keeps them with the checkpoint at each eviction and self-checkpoint and returns them with stdout and stderr at exit; it keeps nothing else. A file in a subdirectory (results/log.txt) brings its whole top-level directory (results). Each must exist from the first checkpoint on (create it when the program starts) and at exit, or HTCondor holds the job (\"failed to upload checkpoint\"). Names cannot contain commas."`
 	Environment      map[string]string `yaml:"environment,omitempty" desc:"Environment variables for the program, NAME: value."`
 	Engine           Engine            `yaml:"engine,omitempty" desc:"How the job is checkpointed: dmtcp (any Linux program), or condor-syscall for a program linked with HTCondor's old checkpoint library (condor_compile), which checkpoints itself. Default: dmtcp."`
 	Checkpoint       Checkpoint        `yaml:"checkpoint,omitempty" desc:"When and how DMTCP checkpoints the job."`
@@ -21,7 +21,7 @@ type Job struct {
 	Platform         Platform          `yaml:"platform,omitempty" desc:"Which machines the job may run (and restart) on. Empty: no pinning."`
 	Resources        Resources         `yaml:"resources,omitempty" desc:"Resources to request for each job."`
 	Queue            Queue             `yaml:"queue,omitempty" desc:"How many jobs to submit. Default: one."`
-	Submit           map[string]string `yaml:"submit,omitempty" desc:"Extra submit commands, written verbatim (macros allowed) after checking they do not conflict with what the generator writes."`
+	Submit           map[string]string `yaml:"submit,omitempty" desc:"Extra submit commands (max_retries) and job attributes (+ProjectName, MY.ProjectName), written verbatim (macros allowed). Anything the generator writes is refused in every spelling (any case, aliases, +Attr, MY.Attr), naming the description key to use instead."`
 
 	// src remembers where each field came from so validation errors can name
 	// the file and line; nil for a Job built in Go.
@@ -64,7 +64,7 @@ type Platform struct {
 	Microarch             string   `yaml:"microarch,omitempty" desc:"Required machine Microarch, e.g. x86_64-v3."`
 	CPUFlags              []string `yaml:"cpu_flags,omitempty" desc:"CPU features the machine must advertise, e.g. avx2 (machine attribute has_avx2)."`
 	SameAsFirstCheckpoint bool     `yaml:"same_as_first_checkpoint,omitempty" desc:"Once the job has checkpointed, restart it only on machines with the Arch, OpSys, OpSysAndVer and Microarch of the machine that wrote the first checkpoint."`
-	Requirements          string   `yaml:"requirements,omitempty" desc:"An extra ClassAd expression ANDed into Requirements, written verbatim."`
+	Requirements          string   `yaml:"requirements,omitempty" desc:"One ClassAd expression, such as TARGET.Memory > 4096, ANDed in parentheses into Requirements. It must parse as a single expression with balanced parentheses; submit-file macros ($) are not expanded."`
 	Legacy                Legacy   `yaml:"legacy,omitempty" desc:"Attributes of old pools; modern HTCondor does not advertise them."`
 }
 
@@ -86,5 +86,5 @@ type Resources struct {
 type Queue struct {
 	Count    int      `yaml:"count,omitempty" desc:"Number of jobs (per item when items or from_file is set). Default: 1."`
 	Items    []string `yaml:"items,omitempty" desc:"One job per item; {item} in arguments and file names is replaced by the item."`
-	FromFile string   `yaml:"from_file,omitempty" desc:"One job per line of this file (read by condor_submit); {item} is replaced by the line."`
+	FromFile string   `yaml:"from_file,omitempty" desc:"One job per line of this file (read by condor_submit); {item} is replaced by the line. A plain file name (letters, digits, . _ - / + @): no command (|), inline list, slice or macro."`
 }

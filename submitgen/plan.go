@@ -1,8 +1,10 @@
 package submitgen
 
 import (
+	"cmp"
 	"fmt"
 	"path"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"sort"
@@ -16,16 +18,28 @@ import (
 const (
 	ckptDir          = "dmtcp_checkpoints"
 	shimLog          = "dmtcp.$(Cluster).$(Process).log"
+	shimOut          = "shim.$(Cluster).$(Process).out" // the submit file's output: the shim's own stdout
+	shimErr          = "shim.$(Cluster).$(Process).err"
+	eventLog         = "job.$(Cluster).log"
 	defaultStdout    = "job.{cluster}.{process}.out"
 	defaultStderr    = "job.{cluster}.{process}.err"
 	defaultInterval  = Duration(30 * 60 * 1e9)
 	defaultExitCode  = 85
 	defaultSignal    = Signal("SIGINT")
-	defaultShim      = "/usr/libexec/dmtcp-condor/shim_dmtcp"
+	defaultShim      = InstalledShim
 	bundleShim       = "bin/shim_dmtcp"
 	itemVar          = "Item"
 	firstShimFailure = 240
 )
+
+// InstalledShim is where the dmtcp-condor packages install shim_dmtcp, and
+// the shim a description with dmtcp.prefix uses unless shim.path says
+// otherwise.
+const InstalledShim = "/usr/libexec/dmtcp-condor/shim_dmtcp"
+
+// MaxJobsPerSubmission is HTCondor's default MAX_JOBS_PER_SUBMISSION: a
+// description may queue at most this many jobs.
+const MaxJobsPerSubmission = 20000
 
 // ShimExitCodes are shim_dmtcp's infrastructure-failure exit codes with the
 // hold reason shown to the user. They mirror the shim's contract; a job that
@@ -56,11 +70,14 @@ type ExitCode struct {
 // one place where the description's rules live; Validate and Render both use
 // it so a description that validates always renders.
 func (j *Job) build() (*View, error) {
-	b := &builder{job: j, src: j.src}
+	return (&builder{job: j, src: j.src}).run()
+}
+
+func (b *builder) run() (*View, error) {
 	if err := b.checkText(); err != nil {
 		return nil, err
 	}
-	steps := []func() error{b.queue, b.program, b.stdio, b.inputFiles, b.dmtcp, b.checkpoint, b.arguments, b.environment, b.platform, b.resources, b.extra}
+	steps := []func() error{b.queue, b.program, b.stdio, b.inputFiles, b.dmtcp, b.names, b.checkpoint, b.arguments, b.environment, b.platform, b.resources, b.extra}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return nil, err
@@ -69,6 +86,17 @@ func (j *Job) build() (*View, error) {
 	b.v.HoldCodes = ShimExitCodes
 	b.v.OnExitHold, b.v.OnExitHoldReason, b.v.OnExitHoldSubcode = holdExpressions()
 	return &b.v, nil
+}
+
+// Warnings lists what in the description is allowed but probably not what
+// the user meant, each an *Error naming the line and the choice to make.
+// It is empty when the description does not validate (see Validate).
+func (j *Job) Warnings() []error {
+	b := &builder{job: j, src: j.src}
+	if _, err := b.run(); err != nil {
+		return nil
+	}
+	return b.warnings
 }
 
 // Validate reports the first problem in the description as an *Error naming
@@ -90,6 +118,7 @@ type builder struct {
 	runName  string // how the shim runs the program in the sandbox
 	stdout   word
 	stderr   word
+	warnings []error // problems that do not stop rendering
 }
 
 func (b *builder) errorf(path, format string, args ...any) error {
@@ -197,6 +226,11 @@ func (b *builder) fileName(p, s string) error {
 	return nil
 }
 
+// fromFileRE is a plain file name for "queue Item from FILE": condor_submit
+// reads a trailing | as a command to run, (...) as an inline item list and
+// [...] as a slice, and expands $(...), so none of them may appear.
+var fromFileRE = regexp.MustCompile(`^[A-Za-z0-9_.@+][A-Za-z0-9_.@+/-]*$`)
+
 func (b *builder) queue() error {
 	q := b.job.Queue
 	switch {
@@ -204,6 +238,19 @@ func (b *builder) queue() error {
 		return b.errorf("queue.count", "is negative (%d); give the number of jobs, such as 10", q.Count)
 	case len(q.Items) > 0 && q.FromFile != "":
 		return b.errorf("queue", "has both items and from_file; keep one")
+	case q.Count == 0 && b.src.has("queue.count"):
+		return b.errorf("queue.count", "is 0, which would queue no job; give the number of jobs (1 or more), or remove count for one")
+	case q.Count > MaxJobsPerSubmission || q.Count*max(len(q.Items), 1) > MaxJobsPerSubmission: // the first test keeps the product from overflowing
+		jobs := fmt.Sprint(q.Count)
+		if len(q.Items) > 1 {
+			jobs = fmt.Sprintf("%d × %d items =", q.Count, len(q.Items))
+			if q.Count <= MaxJobsPerSubmission {
+				jobs += fmt.Sprintf(" %d", q.Count*len(q.Items))
+			} else {
+				jobs += " too many"
+			}
+		}
+		return b.errorf("queue.count", "queues %s jobs, more than HTCondor accepts in one submission by default (MAX_JOBS_PER_SUBMISSION = %d); split the work into several submissions or ask your pool's admin", jobs, MaxJobsPerSubmission)
 	}
 	count := max(q.Count, 1)
 	b.jobs = min(count, 2)
@@ -229,9 +276,12 @@ func (b *builder) queue() error {
 		if err := b.fileName("queue.from_file", q.FromFile); err != nil {
 			return err
 		}
+		if !fromFileRE.MatchString(q.FromFile) {
+			return b.errorf("queue.from_file", "%q is not a plain file name; condor_submit would read it as a command (a |), an inline list (parentheses), a slice ([...]) or a macro ($). Give a file name of letters, digits and . _ - / + @, such as items.txt, or list the items under queue.items", q.FromFile)
+		}
 		b.hasItems = true
 		b.jobs = 2
-		fmt.Fprintf(&qs, " %s from %s", itemVar, strings.ReplaceAll(q.FromFile, "$", dollar))
+		fmt.Fprintf(&qs, " %s from %s", itemVar, q.FromFile)
 	}
 	b.v.Queue = qs.String()
 	return nil
@@ -261,7 +311,33 @@ func (b *builder) program() error {
 	}
 	b.inputs = append(b.inputs, plain(literal(j.Program)))
 	b.runName = "./" + path.Base(j.Program)
+	b.warnOutsideProgram()
 	return nil
+}
+
+// warnOutsideProgram warns about a program given by an absolute path
+// outside the submit directory. It is a warning, not an error: such a path
+// is right for the user's own build kept elsewhere (/home/me/build/sim),
+// which must be transferred. But a system program (/usr/bin/python3) is
+// almost always meant to run from the execute node's own installation;
+// sent alone, without its libraries or modules, it fails there as
+// ./python3, the commonest first-job mistake. The generator cannot tell
+// the two apart, so it says what will happen and how to choose.
+func (b *builder) warnOutsideProgram() {
+	j := b.job
+	if !path.IsAbs(j.Program) {
+		return
+	}
+	dir := "."
+	if b.src != nil && b.src.file != "" && b.src.file != "<stdin>" {
+		dir = filepath.Dir(b.src.file)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil || strings.HasPrefix(path.Clean(j.Program), abs+"/") {
+		return
+	}
+	w := b.src.errorf("program", "warning: %s is outside the submit directory, so it is copied from this machine with the job and run as %s on the execute node. If it is installed there (as system programs such as /usr/bin/python3 are), set program_installed: true to run it in place; if it is your own program, this is what you want (or copy it next to the job description and write ./%s)", j.Program, b.runName, path.Base(j.Program))
+	b.warnings = append(b.warnings, w)
 }
 
 func (b *builder) stdio() error {
@@ -304,6 +380,75 @@ func (b *builder) stdio() error {
 	}
 	b.shimArgs = append(b.shimArgs, literal("--stdout"), b.stdout, literal("--stderr"), b.stderr)
 	return nil
+}
+
+// names rejects files that would land on each other, or on a name the
+// generator or the shim uses, in the job's sandbox or next to the submit
+// file: HTCondor would silently overwrite one with the other (stdout named
+// as the program overwrites the program; stdin equal to stdout is emptied
+// by the first write).
+func (b *builder) names() error {
+	j := b.job
+	type claim struct{ key, what string }
+	taken := map[string]claim{}
+	for name, what := range map[string]string{
+		ckptDir: "the shim's checkpoint directory", shimLog: "the shim's log",
+		shimOut: "the shim's own stdout (the submit file's output)", shimErr: "the shim's own stderr (the submit file's error)",
+		eventLog: "the job's event log",
+	} {
+		taken[name] = claim{"", what}
+	}
+	if j.DMTCP.Bundle != "" && j.Engine != EngineCondorSyscall {
+		taken["bin"] = claim{"dmtcp.bundle", "the DMTCP bundle's bin directory"}
+		taken["lib"] = claim{"dmtcp.bundle", "the DMTCP bundle's lib directory"}
+	}
+	if !j.ProgramInstalled {
+		taken[path.Base(j.Program)] = claim{"program", "the program"}
+	}
+	for i, f := range j.InputFiles {
+		if !strings.HasSuffix(f, "/") {
+			w, _ := b.expand("", path.Base(f))
+			if _, ok := taken[plain(w)]; !ok {
+				taken[plain(w)] = claim{fmt.Sprintf("input_files[%d]", i), "an input file"}
+			}
+		}
+	}
+	if j.Stdin != "" {
+		w, _ := b.expand("stdin", path.Base(j.Stdin))
+		taken[plain(w)] = claim{"stdin", "stdin"}
+	}
+	for _, f := range []struct {
+		key, raw string // raw: as the user wrote it, for messages
+		w        word
+	}{{"stdout", cmp.Or(j.Stdout, defaultStdout), b.stdout}, {"stderr", cmp.Or(j.Stderr, defaultStderr), b.stderr}} {
+		name := plain(f.w)
+		if name == "." || name == ".." {
+			return b.errorf(f.key, "%q is a directory, not a file name; give a file name such as job.{cluster}.{process}.%s", f.raw, strings.TrimPrefix(f.key, "std"))
+		}
+		if c, ok := taken[name]; ok {
+			fix := "choose another name, such as job.{cluster}.{process}." + strings.TrimPrefix(f.key, "std")
+			switch {
+			case c.key == "":
+				return b.errorf(f.key, "%q is %s; %s", f.raw, c.what, fix)
+			case c.key == "stdin":
+				return b.errorf(f.key, "%q is also stdin: the program would read the file its own output empties; %s", f.raw, fix)
+			case c.key == "stdout":
+				return b.errorf(f.key, "%q is also stdout (%s): the two streams would overwrite each other; %s", f.raw, b.where("stdout"), fix)
+			default:
+				return b.errorf(f.key, "%q is also the sandbox name of %s (%s), which the job's output would overwrite; %s", f.raw, c.what, b.where(c.key), fix)
+			}
+		}
+		taken[name] = claim{f.key, f.key}
+	}
+	return nil
+}
+
+// where names a key and, when known, its line: "stdout, line 4".
+func (b *builder) where(key string) string {
+	if l := b.src.lineOf(key); l > 0 {
+		return fmt.Sprintf("%s, line %d", key, l)
+	}
+	return key
 }
 
 func (b *builder) inputFiles() error {
@@ -438,6 +583,9 @@ func (b *builder) checkpoint() error {
 		return b.errorf("checkpoint.interval", "is 0, but mode %s checkpoints every interval; set an interval such as 30m, or use mode: evict", mode)
 	}
 	code := c.ExitCode
+	if code == 0 && b.src.has("checkpoint.exit_code") {
+		return b.errorf("checkpoint.exit_code", "is 0, which HTCondor takes as the job's success, not a checkpoint; use a code from 1 to %d or %d to 255 (85 is conventional), or remove exit_code for 85", firstShimFailure-1, firstShimFailure+len(ShimExitCodes))
+	}
 	if code == 0 {
 		code = defaultExitCode
 	}
@@ -457,23 +605,22 @@ func (b *builder) checkpoint() error {
 	b.v.Mode = string(mode)
 	b.v.IntervalSeconds = interval.Seconds()
 	b.v.KillSig = string(sig)
+	outs, err := b.outputFiles()
+	if err != nil {
+		return err
+	}
+	// Every file the description names goes in both lists: HTCondor keeps
+	// nothing else of the sandbox, neither at an eviction (a new sandbox
+	// gets the spooled files and the inputs only) nor at a self-checkpoint,
+	// and a program restarted without a file it had open fails (DMTCP
+	// asserts, shim exit 243). The checkpoint directory is left out at exit
+	// in mode self: nothing resumes from it then.
 	b.v.WhenToTransferOutput = "ON_EXIT_OR_EVICT"
 	if mode == ModeSelf {
 		b.v.WhenToTransferOutput = "ON_EXIT"
-	} else {
-		outs := []string{ckptDir, plain(b.stdout), plain(b.stderr), shimLog}
-		for i, f := range b.job.OutputFiles {
-			p := fmt.Sprintf("output_files[%d]", i)
-			if err := b.fileName(p, f); err != nil {
-				return err
-			}
-			w, err := b.expand(p, f)
-			if err != nil {
-				return err
-			}
-			outs = append(outs, plain(w))
-		}
 		b.v.TransferOutputFiles = strings.Join(outs, ", ")
+	} else {
+		b.v.TransferOutputFiles = strings.Join(append([]string{ckptDir}, outs...), ", ")
 	}
 	b.shimArgs = append(b.shimArgs,
 		literal("--ckptint"), literal(strconv.FormatInt(interval.Seconds(), 10)),
@@ -481,7 +628,7 @@ func (b *builder) checkpoint() error {
 		literal("--ckpt-dir"), literal(ckptDir))
 	if selfCkpt {
 		b.v.CheckpointExitCode = code
-		b.v.TransferCheckpointFiles = strings.Join([]string{ckptDir, plain(b.stdout), plain(b.stderr), shimLog}, ", ")
+		b.v.TransferCheckpointFiles = strings.Join(append([]string{ckptDir}, outs...), ", ")
 		b.shimArgs = append(b.shimArgs, literal("--exit-after-checkpoint"), literal("--checkpoint-exit-code"), literal(strconv.Itoa(code)))
 	}
 	if c.Compress != nil && !*c.Compress {
@@ -497,6 +644,36 @@ func (b *builder) checkpoint() error {
 		b.shimArgs = append(b.shimArgs, literal("--ckpt-timeout"), literal(strconv.FormatInt(ckptTimeout(b.v.VacateTime), 10)))
 	}
 	return nil
+}
+
+// outputFiles lists, in submit syntax, what comes back with the job besides
+// the checkpoint: stdout, stderr, the shim's log and output_files. A file in
+// a subdirectory is transferred as its top-level directory: HTCondor returns
+// "results/log.txt" as plain "log.txt" (and restores it so in the next
+// sandbox, where the program would not find it), and "results/" as the
+// directory's contents, while "results" keeps the tree as it is.
+func (b *builder) outputFiles() ([]string, error) {
+	outs := []string{plain(b.stdout), plain(b.stderr), shimLog}
+	for i, f := range b.job.OutputFiles {
+		p := fmt.Sprintf("output_files[%d]", i)
+		if err := b.fileName(p, f); err != nil {
+			return nil, err
+		}
+		clean := path.Clean(f)
+		switch {
+		case path.IsAbs(f):
+			return nil, b.errorf(p, "%q is an absolute path; name files relative to the job's working directory, such as results/out.txt", f)
+		case clean == "." || clean == ".." || strings.HasPrefix(clean, "../"):
+			return nil, b.errorf(p, "%q is not inside the job's working directory; name a file or directory in it, such as results/", f)
+		}
+		top, _, _ := strings.Cut(clean, "/")
+		w, err := b.expand(p, top)
+		if err != nil {
+			return nil, err
+		}
+		outs = append(outs, plain(w))
+	}
+	return dedupe(outs), nil
 }
 
 // ckptTimeout leaves the shim time within the vacate time to stop the job
@@ -528,9 +705,7 @@ func (b *builder) arguments() error {
 	}
 	b.v.Arguments = args
 	b.v.TransferInputFiles = strings.Join(dedupe(b.inputs), ", ")
-	b.v.Output = "shim.$(Cluster).$(Process).out"
-	b.v.Error = "shim.$(Cluster).$(Process).err"
-	b.v.Log = "job.$(Cluster).log"
+	b.v.Output, b.v.Error, b.v.Log = shimOut, shimErr, eventLog
 	b.v.DMTCPLog = shimLog
 	b.v.Stdout, b.v.Stderr = plain(b.stdout), plain(b.stderr)
 	return nil
@@ -656,6 +831,9 @@ func (b *builder) platform() error {
 		if strings.HasSuffix(r, `\`) {
 			return b.errorf("platform.requirements", "ends with a backslash, which a submit file reads as a line continuation; remove it")
 		}
+		if err := checkClassAdExpr(r); err != nil {
+			return b.errorf("platform.requirements", "%v", err)
+		}
 		clauses = append(clauses, "("+r+")")
 	}
 	b.v.Requirements = strings.Join(clauses, " && ")
@@ -677,42 +855,75 @@ func (b *builder) resources() error {
 	return nil
 }
 
-// ownedCommands are submit commands the generator writes itself, with where
-// the description sets them instead. Passing one through would silently
-// override (last assignment wins) or break checkpointing.
-var ownedCommands = map[string]string{
-	"universe":                  "the generator always uses the vanilla universe",
-	"executable":                "HTCondor runs the shim; put your program in program (and the shim in shim.path)",
-	"arguments":                 "use arguments",
-	"args":                      "use arguments",
-	"environment":               "use environment",
-	"env":                       "use environment",
-	"input":                     "use stdin",
-	"output":                    "use stdout (the submit file's output is the shim's)",
-	"error":                     "use stderr (the submit file's error is the shim's)",
-	"log":                       "the generator writes the job event log as job.$(Cluster).log",
-	"transfer_input_files":      "use input_files",
-	"transfer_output_files":     "the generator writes it (the checkpoint directory, stdout, stderr and the shim log, so an eviction keeps the checkpoint); list other files in output_files",
-	"transfer_executable":       "use shim.installed",
-	"should_transfer_files":     "the shim needs file transfer; remove it",
-	"when_to_transfer_output":   "use checkpoint.mode",
-	"kill_sig":                  "use checkpoint.signal",
-	"kill_sig_timeout":          "it is deprecated; use checkpoint.vacate_time",
-	"job_max_vacate_time":       "use checkpoint.vacate_time",
-	"checkpoint_exit_code":      "use checkpoint.exit_code",
-	"transfer_checkpoint_files": "the generator lists the checkpoint files; remove it",
-	"on_exit_hold":              "the generator holds jobs on shim failures; use periodic_release or max_retries to react to them",
-	"on_exit_hold_reason":       "the generator writes the shim's hold reasons",
-	"on_exit_hold_subcode":      "the generator writes the shim's exit code as subcode",
-	"requirements":              "use platform.requirements",
-	"request_cpus":              "use resources.cpus",
-	"request_memory":            "use resources.memory",
-	"request_disk":              "use resources.disk",
-	"queue":                     "use queue",
-	"+wantioproxy":              "use platform.same_as_first_checkpoint",
+// owned lists what the generator writes itself, in every spelling
+// condor_submit 23.9 takes for it (checked with condor_submit -dry-run, see
+// e2e's TestPassThroughRefusesOwned): the submit command, its aliases, and
+// the job attribute it sets, which "+Attr" or "MY.Attr" would set directly
+// and, written later, win over the command. Names are compared after
+// ownedName: any case, without underscores. Passing one through would
+// silently override the generator (last assignment wins) or break
+// checkpointing, so each names the description key to use instead.
+var owned = []struct {
+	names []string
+	fix   string
+}{
+	{[]string{"universe", "jobuniverse"}, "the generator always uses the vanilla universe; remove it"},
+	{[]string{"executable", "cmd"}, "HTCondor runs the shim; put your program in program (and the shim in shim.path)"},
+	{[]string{"arguments", "args", "arguments1", "arguments2"}, "use arguments"},
+	{[]string{"environment", "env", "environment1", "environment2", "getenv"}, "use environment (getenv would also pass your shell's SHIM_DMTCP_* variables to the shim)"},
+	{[]string{"input", "stdin", "in"}, "use stdin"},
+	{[]string{"output", "stdout", "out"}, "use stdout (the submit file's output is the shim's)"},
+	{[]string{"error", "stderr", "err"}, "use stderr (the submit file's error is the shim's)"},
+	{[]string{"log", "userlog"}, "the generator writes the job event log as " + eventLog + "; remove it"},
+	{[]string{"transferinputfiles", "transferinput"}, "use input_files"},
+	{[]string{"transferoutputfiles", "transferoutput"}, "use output_files (the generator lists the checkpoint directory, stdout, stderr and the shim's log with them)"},
+	{[]string{"transferexecutable"}, "use shim.installed"},
+	{[]string{"shouldtransferfiles"}, "the shim needs file transfer; remove it"},
+	{[]string{"whentotransferoutput"}, "use checkpoint.mode"},
+	{[]string{"killsig"}, "use checkpoint.signal (the shim traps only that signal and SIGTERM)"},
+	{[]string{"killsigtimeout", "jobmaxvacatetime"}, "use checkpoint.vacate_time"},
+	{[]string{"checkpointexitcode", "successcheckpointexitcode", "wantftoncheckpoint"}, "use checkpoint.exit_code and checkpoint.mode"},
+	{[]string{"transfercheckpointfiles", "transfercheckpoint"}, "use output_files (the generator lists the checkpoint files with them)"},
+	{[]string{"onexithold", "onexitholdreason", "onexitholdsubcode"}, "the generator holds jobs on the shim's failures; use periodic_release or max_retries to react to them"},
+	{[]string{"requirements"}, "use platform.requirements"},
+	{[]string{"requestcpus"}, "use resources.cpus"},
+	{[]string{"requestmemory"}, "use resources.memory"},
+	{[]string{"requestdisk"}, "use resources.disk"},
+	{[]string{"wantioproxy"}, "use platform.same_as_first_checkpoint"},
+	{[]string{"queue"}, "use queue"},
 }
 
-var submitKeyRE = regexp.MustCompile(`^(\+|(?i:my)\.)?[A-Za-z_][A-Za-z0-9_.]*$`)
+// ownedName reduces a submit key to the name owned lists: lower case,
+// without a leading "+" or "MY.", without underscores (condor_submit
+// takes both request_cpus and RequestCpus; a job attribute's name is
+// case-insensitive).
+func ownedName(key string) string {
+	k := strings.ToLower(key)
+	k = strings.TrimPrefix(k, "+")
+	k = strings.TrimPrefix(k, "my.")
+	return strings.ReplaceAll(k, "_", "")
+}
+
+// ownedFix says, for a submit key, what the generator owns it for and what
+// to use instead, or "" when the key is free.
+func ownedFix(key string) string {
+	k := ownedName(key)
+	if strings.HasPrefix(k, "dmtcpckpt") {
+		return "DMTCPCkpt* attributes are the shim's record of the first checkpoint's platform (platform.same_as_first_checkpoint); choose another name"
+	}
+	for _, o := range owned {
+		for _, n := range o.names {
+			if k == n {
+				return o.fix
+			}
+		}
+	}
+	return ""
+}
+
+// submitKeyRE is a submit command or a job attribute ("+Name", "MY.Name"):
+// no dots otherwise, so TARGET.Name or a.b cannot pose as one.
+var submitKeyRE = regexp.MustCompile(`^(\+|(?i:my)\.)?[A-Za-z_][A-Za-z0-9_]*$`)
 
 func (b *builder) extra() error {
 	for _, k := range sortedKeys(b.job.Submit) {
@@ -720,15 +931,8 @@ func (b *builder) extra() error {
 		if !submitKeyRE.MatchString(k) {
 			return b.errorf(p, "%q is not a submit command name; use a name like max_retries or +ProjectName", k)
 		}
-		norm := strings.ToLower(k)
-		if strings.HasPrefix(norm, "my.") {
-			norm = "+" + norm[3:]
-		}
-		if fix, owned := ownedCommands[norm]; owned {
+		if fix := ownedFix(k); fix != "" {
 			return b.errorf(p, "%s is written by the generator; %s", k, fix)
-		}
-		if strings.HasPrefix(norm, "+dmtcpckpt") {
-			return b.errorf(p, "%s is reserved for the shim's first-checkpoint platform; choose another name", k)
 		}
 		val := b.job.Submit[k]
 		if strings.HasSuffix(strings.TrimSpace(val), `\`) {

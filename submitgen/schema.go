@@ -14,6 +14,10 @@ import (
 // a test.
 func Schema() ([]byte, error) {
 	s := typeSchema(reflect.TypeOf(Job{}))
+	addFieldRules(s, "")
+	for k, v := range jobRules() {
+		s[k] = v
+	}
 	s["$schema"] = "https://json-schema.org/draft/2020-12/schema"
 	s["title"] = "dmtcp-condor job description"
 	s["description"] = "A job to run under DMTCP on HTCondor; `dmtcp-condor render` turns it into a submit file."
@@ -96,4 +100,143 @@ func (DMTCPSource) schemaConstraints() map[string]any {
 
 func (Queue) schemaConstraints() map[string]any {
 	return map[string]any{"not": map[string]any{"required": []string{"items", "from_file"}}}
+}
+
+// fileNamePattern is a name that fits a file list: no comma, no leading or
+// trailing whitespace (HTCondor trims it), no trailing backslash (a line
+// continuation), no line break or NUL (see builder.fileName).
+const fileNamePattern = `^(?:[^,\s\\]|[^,\s][^,\n\r\x00]*[^,\s\\])$`
+
+// noLineBreaks is every string value: a submit file cannot carry them.
+const noLineBreaks = `^[^\n\r\x00]*$`
+
+// fieldRules are the rules of single fields that validation checks, for
+// the schema, built from the same regexps and tables as the checks; paths
+// as in errors, "[]" for every list item.
+func fieldRules() map[string]map[string]any {
+	file := map[string]any{"pattern": fileNamePattern}
+	stdio := map[string]any{"pattern": fileNamePattern, "allOf": []any{
+		map[string]any{"not": map[string]any{"pattern": "/"}},
+		map[string]any{"not": map[string]any{"enum": []string{".", "..", ckptDir, "dmtcp.{cluster}.{process}.log", "shim.{cluster}.{process}.out", "shim.{cluster}.{process}.err", "job.{cluster}.log"}}},
+	}}
+	var owned []string
+	for _, o := range ownedNames() {
+		var b strings.Builder
+		b.WriteString("_*")
+		for _, r := range o {
+			b.WriteString(anyCase(string(r)) + "_*")
+		}
+		owned = append(owned, b.String())
+	}
+	return map[string]map[string]any{
+		"stdin":           file,
+		"stdout":          stdio,
+		"stderr":          stdio,
+		"input_files[]":   file,
+		"output_files[]":  {"pattern": fileNamePattern, "not": map[string]any{"pattern": `^/|^\.\.?/?$|^\.\./`}},
+		"dmtcp.bundle":    file,
+		"dmtcp.prefix":    {"pattern": "^/"},
+		"queue.from_file": {"pattern": fromFileRE.String()},
+		"queue.items[]":   {"pattern": `^[^\s'",()$/#]+$`},
+		"queue.count":     {"minimum": 1, "maximum": MaxJobsPerSubmission},
+		"checkpoint.exit_code": {"minimum": 1, "maximum": 255,
+			"not": map[string]any{"minimum": firstShimFailure, "maximum": firstShimFailure + len(ShimExitCodes) - 1}},
+		"platform.arch":                       {"pattern": attrValueRE.String()},
+		"platform.opsys":                      {"pattern": attrValueRE.String()},
+		"platform.opsys_and_ver":              {"pattern": attrValueRE.String()},
+		"platform.microarch":                  {"pattern": attrValueRE.String()},
+		"platform.cpu_flags[]":                {"pattern": `^[A-Za-z0-9_]+$`},
+		"platform.legacy.checkpoint_platform": {"pattern": `^[^"\\]*$`},
+		"platform.legacy.os_kernel_release":   {"pattern": `^[^"\\]*$`},
+		"checkpoint.vacate_time":              {"not": map[string]any{"enum": []any{0, "0"}}},
+		"environment{}": {"propertyNames": map[string]any{"pattern": `^[A-Za-z_][A-Za-z0-9_]*$`,
+			"not": map[string]any{"anyOf": []any{map[string]any{"pattern": "^SHIM_DMTCP_"}, map[string]any{"const": "DMTCP_TMPDIR"}}}}},
+		"submit{}": {"propertyNames": map[string]any{"pattern": `^(?:\+|[Mm][Yy]\.)?[A-Za-z_][A-Za-z0-9_]*$`,
+			"not": map[string]any{"pattern": `^(?:\+|[Mm][Yy]\.)?(?:` + strings.Join(owned, "|") + `|_*` + anyCase("dmtcp") + `_*` + anyCase("ckpt") + `.*)$`}}},
+	}
+}
+
+// ownedNames are the names of owned, flattened.
+func ownedNames() []string {
+	var names []string
+	for _, o := range owned {
+		names = append(names, o.names...)
+	}
+	return names
+}
+
+// jobRules are the rules across fields that a schema can state: DMTCP is
+// required unless the engine is condor-syscall, which takes no prefix and
+// no compression.
+func jobRules() map[string]any {
+	return map[string]any{
+		"if": map[string]any{"required": []string{"engine"}, "properties": map[string]any{"engine": map[string]any{"const": string(EngineCondorSyscall)}}},
+		"then": map[string]any{"properties": map[string]any{
+			"dmtcp":      map[string]any{"not": map[string]any{"required": []string{"prefix"}}},
+			"checkpoint": map[string]any{"not": map[string]any{"required": []string{"compress"}}},
+		}},
+		"else": map[string]any{"required": []string{"dmtcp"}},
+	}
+}
+
+// addFieldRules walks the generated schema and adds fieldRules, and the
+// rule that no string carries a line break, NUL or the text $(DOLLAR).
+func addFieldRules(s map[string]any, path string) {
+	rules := fieldRules()
+	var walk func(s map[string]any, path string)
+	walk = func(s map[string]any, path string) {
+		if r, ok := rules[path]; ok {
+			for k, v := range r {
+				if old, clash := s[k]; clash {
+					s["allOf"] = append(asList(s["allOf"]), map[string]any{k: old})
+				}
+				s[k] = v
+			}
+		}
+		if hasType(s, "string") {
+			s["allOf"] = append(asList(s["allOf"]), map[string]any{"pattern": noLineBreaks})
+			if !strings.HasPrefix(path, "submit") { // pass-through values may use macros
+				s["allOf"] = append(asList(s["allOf"]), map[string]any{"not": map[string]any{"type": "string", "pattern": `\$\(DOLLAR`}})
+			}
+		}
+		if props, ok := s["properties"].(map[string]any); ok {
+			for k, v := range props {
+				walk(v.(map[string]any), joinPath(path, k))
+			}
+		}
+		if items, ok := s["items"].(map[string]any); ok {
+			walk(items, path+"[]")
+		}
+		if values, ok := s["additionalProperties"].(map[string]any); ok {
+			walk(values, path+".*")
+		}
+		if s["type"] == "object" && path != "" {
+			if r, ok := rules[path+"{}"]; ok {
+				for k, v := range r {
+					s[k] = v
+				}
+			}
+		}
+	}
+	walk(s, path)
+}
+
+// hasType says whether schema s allows JSON type t.
+func hasType(s map[string]any, t string) bool {
+	switch v := s["type"].(type) {
+	case string:
+		return v == t
+	case []string:
+		for _, x := range v {
+			if x == t {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func asList(v any) []any {
+	l, _ := v.([]any)
+	return l
 }

@@ -3,6 +3,7 @@ package submitgen
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -44,13 +45,13 @@ var modes = []Mode{ModeEvict, ModeSelf, ModeBoth}
 
 // ParseMode reads a checkpoint mode name.
 func ParseMode(s string) (Mode, error) {
-	v := Mode(strings.ToLower(strings.TrimSpace(s)))
+	v := Mode(s)
 	for _, ok := range modes {
 		if v == ok {
 			return v, nil
 		}
 	}
-	return "", fmt.Errorf("unknown checkpoint mode %q; use evict, self or both", s)
+	return "", fmt.Errorf("unknown checkpoint mode %q; use evict, self or both (in lower case)", s)
 }
 
 // UnmarshalYAML accepts one of the mode names.
@@ -73,11 +74,11 @@ const (
 
 // ParseEngine reads an engine name.
 func ParseEngine(s string) (Engine, error) {
-	switch v := Engine(strings.ToLower(strings.TrimSpace(s))); v {
+	switch v := Engine(s); v {
 	case EngineDMTCP, EngineCondorSyscall:
 		return v, nil
 	}
-	return "", fmt.Errorf("unknown engine %q; use dmtcp, or condor-syscall for programs linked with HTCondor's old checkpoint library", s)
+	return "", fmt.Errorf("unknown engine %q; use dmtcp, or condor-syscall for programs linked with HTCondor's old checkpoint library (in lower case)", s)
 }
 
 // UnmarshalYAML accepts one of the engine names.
@@ -94,8 +95,14 @@ func (Engine) jsonSchema() map[string]any {
 // accepts. It is rendered as whole seconds for HTCondor and the shim.
 type Duration time.Duration
 
-// ParseDuration reads a Duration from text; negative values parse (validation
-// rejects them with the field's name) so the error can say which field.
+// durationRE is a duration with each unit at most once, largest first
+// ("1h30m", not "30m20m", which time.ParseDuration would add up to 50m).
+var durationRE = regexp.MustCompile(strings.NewReplacer("N", `[0-9]+(?:\.[0-9]+)?`).Replace(`^(?:Nh(?:Nm)?(?:Ns)?|Nm(?:Ns)?|Ns)$`))
+
+// ParseDuration reads a Duration from text: whole seconds, or hours,
+// minutes and seconds, each unit once and largest first. Negative values
+// parse (validation rejects them with the field's name) so the error can
+// say which field.
 func ParseDuration(s string) (Duration, error) {
 	s = strings.TrimSpace(s)
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
@@ -104,12 +111,19 @@ func ParseDuration(s string) (Duration, error) {
 		}
 		return Duration(time.Duration(n) * time.Second), nil
 	}
-	d, err := time.ParseDuration(s)
+	body, neg := strings.CutPrefix(s, "-")
+	if !durationRE.MatchString(body) {
+		return 0, fmt.Errorf("%q is not a duration; write hours, minutes and seconds, each unit once and largest first, like 30m, 1h30m or 90s, or a number of seconds like 1800", s)
+	}
+	d, err := time.ParseDuration(body)
 	if err != nil {
-		return 0, fmt.Errorf("%q is not a duration; write it like 30m, 1h30m or a number of seconds like 1800", s)
+		return 0, fmt.Errorf("%q is too long a duration; give at most a few days, such as 72h", s)
 	}
 	if d%time.Second != 0 {
-		return 0, fmt.Errorf("%q is not a whole number of seconds", s)
+		return 0, fmt.Errorf("%q is not a whole number of seconds; round it, such as 1m30s for 1.5m", s)
+	}
+	if neg {
+		d = -d
 	}
 	return Duration(d), nil
 }
@@ -141,7 +155,7 @@ func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
 func (Duration) jsonSchema() map[string]any {
 	return map[string]any{"oneOf": []any{
 		map[string]any{"type": "integer", "minimum": 0, "description": "seconds"},
-		map[string]any{"type": "string", "pattern": `^([0-9]+|([0-9]+(\.[0-9]+)?(h|m|s))+)$`, "description": "a duration such as 30m or 1h30m, or seconds"},
+		map[string]any{"type": "string", "pattern": "^[0-9]+$|" + durationRE.String(), "description": "a duration such as 30m or 1h30m (each unit once, largest first), or seconds"},
 	}}
 }
 
@@ -181,7 +195,34 @@ func (sig *Signal) UnmarshalYAML(n *yaml.Node) error {
 }
 
 func (Signal) jsonSchema() map[string]any {
-	return map[string]any{"type": []string{"string", "integer"}, "examples": []string{"SIGINT", "SIGTERM"}}
+	// What ParseSignal accepts: a trappable signal's name in any case,
+	// with or without SIG, or its number, as a number or as text.
+	var names, nums []string
+	var ints []int
+	for _, t := range trappable {
+		names = append(names, anyCase(strings.TrimPrefix(t.name, "SIG")))
+		nums = append(nums, strconv.Itoa(t.num))
+		ints = append(ints, t.num)
+	}
+	pattern := `^\s*(?:(?:[Ss][Ii][Gg])?(?:` + strings.Join(names, "|") + `)|` + strings.Join(nums, "|") + `)\s*$`
+	return map[string]any{"anyOf": []any{
+		map[string]any{"type": "string", "pattern": pattern},
+		map[string]any{"enum": ints},
+	}, "examples": []string{"SIGINT", "SIGTERM"}}
+}
+
+// anyCase writes a regexp matching s in any case with character classes
+// ([Ii][Nn][Tt]), which every JSON Schema regexp dialect reads.
+func anyCase(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if lo, up := strings.ToLower(string(r)), strings.ToUpper(string(r)); lo != up {
+			b.WriteString("[" + up + lo + "]")
+		} else {
+			b.WriteString(regexp.QuoteMeta(string(r)))
+		}
+	}
+	return b.String()
 }
 
 // Size is an amount of memory or disk in KiB, the smallest unit HTCondor uses.
@@ -194,20 +235,27 @@ var sizeUnits = []struct {
 	kib    int64
 }{{"T", 1 << 30}, {"G", 1 << 20}, {"M", 1 << 10}, {"K", 1}}
 
+// sizeRE is a positive decimal number and an optional unit: K, M, G or T,
+// alone or followed by B or iB, in any case. Anything else ("2IB", "NaN",
+// "1e3") is an error rather than a guess.
+var sizeRE = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?) ?(?:([KMGTkmgt])(?:[iI]?[bB])?)?$`)
+
 // ParseSize reads "2GB", "512M", "1.5 GiB" or a bare number of MiB.
 func ParseSize(s string) (Size, error) {
-	t := strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(s), " ", ""))
-	t = strings.TrimSuffix(strings.TrimSuffix(t, "B"), "I")
+	m := sizeRE.FindStringSubmatch(strings.TrimSpace(s))
+	bad := fmt.Errorf("%q is not a size; write a positive number of MiB like 2048, or a number and a unit (K, M, G or T, with or without B or iB) like 2GB or 512MB", s)
+	if m == nil {
+		return 0, bad
+	}
 	mult := int64(1 << 10) // bare numbers are MiB
 	for _, u := range sizeUnits {
-		if strings.HasSuffix(t, u.suffix) {
-			mult, t = u.kib, strings.TrimSuffix(t, u.suffix)
-			break
+		if strings.EqualFold(m[2], u.suffix) {
+			mult = u.kib
 		}
 	}
-	f, err := strconv.ParseFloat(t, 64)
-	if err != nil || f <= 0 || math.IsInf(f, 0) || f*float64(mult) > math.MaxInt64/2 {
-		return 0, fmt.Errorf("%q is not a size; write a positive number of MiB like 2048 or a size like 2GB or 512MB", s)
+	f, err := strconv.ParseFloat(m[1], 64)
+	if err != nil || !(f > 0) || f*float64(mult) > math.MaxInt64/2 {
+		return 0, bad
 	}
 	return Size(math.Ceil(f * float64(mult))), nil
 }
@@ -231,8 +279,8 @@ func (z Size) String() string {
 func (z Size) MarshalYAML() (any, error) { return z.String(), nil }
 
 func (Size) jsonSchema() map[string]any {
-	return map[string]any{"oneOf": []any{
-		map[string]any{"type": "integer", "exclusiveMinimum": 0, "description": "MiB"},
-		map[string]any{"type": "string", "pattern": `^[0-9]+(\.[0-9]+)?\s*([KMGTkmgt]([iI]?[bB])?)?$`, "examples": []string{"2GB", "512MB"}},
+	return map[string]any{"anyOf": []any{
+		map[string]any{"type": "number", "exclusiveMinimum": 0, "description": "MiB"},
+		map[string]any{"type": "string", "pattern": sizeRE.String(), "not": map[string]any{"pattern": `^0+(?:\.0+)?(?: ?[A-Za-z]*)$`}, "examples": []string{"2GB", "512MB"}},
 	}}
 }

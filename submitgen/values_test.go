@@ -21,6 +21,14 @@ func TestParseDuration(t *testing.T) {
 		{"30 minutes", 0, false},
 		{"", 0, false},
 		{"99999999999999999", 0, false},
+		{"30m20m", 0, false}, // each unit once: not 50 minutes
+		{"1h1h", 0, false},
+		{"30s1m", 0, false}, // largest first
+		{"1h0m30s", time.Hour + 30*time.Second, true},
+		{"1.5h", 90 * time.Minute, true},
+		{"2000ms", 0, false},
+		{"h", 0, false},
+		{"-", 0, false},
 	} {
 		got, err := ParseDuration(tc.in)
 		if (err == nil) != tc.ok || (tc.ok && time.Duration(got) != tc.want) {
@@ -60,9 +68,46 @@ func TestParseSize(t *testing.T) {
 			t.Errorf("ParseSize(%q) = %v, %v; want %s", tc.in, got, err, tc.want)
 		}
 	}
-	for _, in := range []string{"0", "-1G", "lots", "2PB", "", "1e400"} {
+	for _, in := range []string{"0", "-1G", "lots", "2PB", "", "1e400", "NaN", "nan", "Inf", "2IB", "2B", "1e3", "2GBB", "2  GB", "0x10"} {
 		if got, err := ParseSize(in); err == nil {
 			t.Errorf("ParseSize(%q) = %v, want an error", in, got)
 		}
 	}
+}
+
+// FuzzParseDuration: an accepted duration prints as a form that parses
+// back to the same value (so the wizard and render agree).
+func FuzzParseDuration(f *testing.F) {
+	for _, s := range []string{"30m", "1h30m", "1800", "30m20m", "1.5h", "-5m"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseDuration(s)
+		if err != nil {
+			return
+		}
+		if back, err := ParseDuration(d.String()); err != nil || back != d {
+			t.Errorf("ParseDuration(%q) = %s, which parses back as %v, %v", s, d, time.Duration(back), err)
+		}
+	})
+}
+
+// FuzzParseSize: an accepted size is positive and prints as a form that
+// parses back to the same value.
+func FuzzParseSize(f *testing.F) {
+	for _, s := range []string{"2GB", "512", "1.5 GiB", "2IB", "NaN", "100K"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		z, err := ParseSize(s)
+		if err != nil {
+			return
+		}
+		if z <= 0 {
+			t.Fatalf("ParseSize(%q) = %d, not positive", s, z)
+		}
+		if back, err := ParseSize(z.String()); err != nil || back != z {
+			t.Errorf("ParseSize(%q) = %s, which parses back as %v, %v", s, z, back, err)
+		}
+	})
 }
