@@ -143,6 +143,8 @@ var badDescriptions = []struct {
 	{"engine in capitals", base + "engine: DMTCP\n", 4, "engine", "(in lower case)"},
 	{"zero memory with unit", base + "resources:\n  memory: 0GB\n", 5, "resources.memory", `"0GB" is not a size`},
 	{"zero vacate time", base + "checkpoint:\n  vacate_time: 0\n", 5, "checkpoint.vacate_time", "must be positive"},
+	{"compress budget evict", base + "checkpoint:\n  mode: evict\n  compress_budget: 1m\n", 6, "checkpoint.compress_budget", "applies only to modes self and both with compress on"},
+	{"compress budget no compress", base + "checkpoint:\n  compress: false\n  compress_budget: 1m\n", 6, "checkpoint.compress_budget", "applies only to modes self and both with compress on"},
 	{"owned submit alias", base + "submit:\n  _Request_Cpus_: 2\n", 5, "submit._Request_Cpus_", "use resources.cpus"},
 	{"not yaml", "program: [\n", 1, "", "not valid YAML: did not find expected node content"},
 }

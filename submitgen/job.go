@@ -33,13 +33,14 @@ type Job struct {
 // evicted, and self-checkpointing (exit with a known code, HTCondor saves the
 // files and restarts the same command).
 type Checkpoint struct {
-	Mode       Mode      `yaml:"mode,omitempty" desc:"evict: checkpoint when HTCondor evicts the job; self: checkpoint every interval, exit with exit_code and let HTCondor save the files (eviction-time checkpoints are discarded); both: self plus keep eviction-time checkpoints. Default: both."`
-	Interval   *Duration `yaml:"interval,omitempty" desc:"Time between periodic checkpoints: a duration like 30m or 1h30m, or seconds like 1800. 0: none. Default: 30m."`
-	ExitCode   int       `yaml:"exit_code,omitempty" desc:"Exit code meaning 'checkpointed, run me again' for self-checkpointing. Default: 85."`
-	Signal     Signal    `yaml:"signal,omitempty" desc:"Signal HTCondor sends on eviction and the shim traps to checkpoint: a name (SIGINT, TERM) or number. Default: SIGINT."`
-	Compress   *bool     `yaml:"compress,omitempty" desc:"gzip checkpoint images. Default: true."`
-	FreshStart bool      `yaml:"fresh_start,omitempty" desc:"When checkpoints exist but every one is damaged, start the program over (the damaged ones and the old output are kept aside) instead of holding the job with shim exit code 250. Default: false."`
-	VacateTime *Duration `yaml:"vacate_time,omitempty" desc:"How long HTCondor waits after the eviction signal before killing the job (job_max_vacate_time); leave enough time to write a checkpoint. Default: the pool's."`
+	Mode           Mode      `yaml:"mode,omitempty" desc:"evict: checkpoint when HTCondor evicts the job; self: checkpoint every interval, exit with exit_code and let HTCondor save the files (eviction-time checkpoints are discarded); both: self plus keep eviction-time checkpoints. Default: both."`
+	Interval       *Duration `yaml:"interval,omitempty" desc:"Time between periodic checkpoints: a duration like 30m or 1h30m, or seconds like 1800. 0: none. Default: 30m."`
+	ExitCode       int       `yaml:"exit_code,omitempty" desc:"Exit code meaning 'checkpointed, run me again' for self-checkpointing. Default: 85."`
+	Signal         Signal    `yaml:"signal,omitempty" desc:"Signal HTCondor sends on eviction and the shim traps to checkpoint: a name (SIGINT, TERM) or number. Default: SIGINT."`
+	Compress       *bool     `yaml:"compress,omitempty" desc:"Compress checkpoints when it costs no vacate time: the shim gzips them in the background after a periodic checkpoint, and before a self-checkpoint exit within compress_budget, never while the job is leaving. Default: true."`
+	CompressBudget *Duration `yaml:"compress_budget,omitempty" desc:"Modes self and both: how long the shim may compress a checkpoint before each self-checkpoint exit, so that HTCondor transfers less; past it, the checkpoint leaves uncompressed. 0: never. Default: 2m."`
+	FreshStart     bool      `yaml:"fresh_start,omitempty" desc:"When checkpoints exist but every one is damaged, start the program over (the damaged ones and the old output are kept aside) instead of holding the job with shim exit code 250. Default: false."`
+	VacateTime     *Duration `yaml:"vacate_time,omitempty" desc:"How long HTCondor waits after the eviction signal before killing the job (job_max_vacate_time); leave enough time to write a checkpoint. Default: the pool's."`
 }
 
 // DMTCPSource says where the shim finds DMTCP on the execute node.

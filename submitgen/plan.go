@@ -30,6 +30,9 @@ const (
 	bundleShim       = "bin/shim_dmtcp"
 	itemVar          = "Item"
 	firstShimFailure = 240
+	// defaultCompressBudget is how long a self-checkpoint exit may spend
+	// compressing: 4 cores at level 1 do several GiB in that time.
+	defaultCompressBudget = Duration(2 * 60 * 1e9)
 )
 
 // InstalledShim is where the dmtcp-condor packages install shim_dmtcp, and
@@ -631,8 +634,24 @@ func (b *builder) checkpoint() error {
 		b.v.TransferCheckpointFiles = strings.Join(append([]string{ckptDir}, outs...), ", ")
 		b.shimArgs = append(b.shimArgs, literal("--exit-after-checkpoint"), literal("--checkpoint-exit-code"), literal(strconv.Itoa(code)))
 	}
-	if c.Compress != nil && !*c.Compress {
+	compress := c.Compress == nil || *c.Compress
+	if !compress {
 		b.shimArgs = append(b.shimArgs, literal("--no-compress"))
+	}
+	if c.CompressBudget != nil && (!selfCkpt || !compress) {
+		return b.errorf("checkpoint.compress_budget", "applies only to modes self and both with compress on; remove it")
+	}
+	if selfCkpt && compress {
+		budget := defaultCompressBudget
+		if c.CompressBudget != nil {
+			if *c.CompressBudget < 0 {
+				return b.errorf("checkpoint.compress_budget", "is negative; give a duration such as 2m, or 0 never to compress before a self-checkpoint exit")
+			}
+			budget = *c.CompressBudget
+		}
+		if budget > 0 {
+			b.shimArgs = append(b.shimArgs, literal("--compress-budget"), literal(strconv.FormatInt(budget.Seconds(), 10)))
+		}
 	}
 	if c.FreshStart {
 		b.shimArgs = append(b.shimArgs, literal("--fresh-start"))

@@ -34,6 +34,8 @@ var schemaCannotSay = map[string]string{
 	"second document":              "a schema judges one document; the second is YAML-level",
 	"second document after marker": "a schema judges one document; the second is YAML-level",
 	"huge count with items":        "the number of jobs is count times the number of items",
+	"compress budget evict":        "compress_budget depends on the mode, whose default (both) a schema cannot apply",
+	"compress budget no compress":  "compress_budget depends on compress",
 }
 
 // TestSchemaAgreesWithRender validates the shipped examples and the bad
