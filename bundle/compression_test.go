@@ -3,6 +3,7 @@ package bundle
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -121,5 +122,35 @@ func TestCheckReadsEveryFormat(t *testing.T) {
 	}
 	if _, err := Check(ctx, notArchive); err == nil || !strings.Contains(err.Error(), notArchive+" is not an archive") {
 		t.Errorf("a shell script named .tar.gz: %v", err)
+	}
+}
+
+// A file that changes between hashing for SHA256SUMS and writing into the
+// tarball stops the bundle, naming the file: its manifest would lie.
+func TestWriteTarRefusesAChangedFile(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "libx.so")
+	for _, tt := range []struct{ name, now, want string }{
+		{"same size", "AAAA", "sha256 now"},
+		{"shorter", "AA", "now 2 bytes, was 4"},
+		{"longer", "AAAAAA", "sha256 now"}, // the first 4 bytes differ
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := os.WriteFile(src, []byte("BBBB"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			e := &entry{name: "lib/libx.so", src: src}
+			if err := e.hash(); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(src, []byte(tt.now), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range Compressions {
+				err := writeTar(context.Background(), io.Discard, c, "top", []*entry{{name: "lib/"}, e}, mtime)
+				if err == nil || !strings.Contains(err.Error(), src+" changed while the bundle was written") || !strings.Contains(err.Error(), tt.want) {
+					t.Errorf("--compression %s: %v, want %q", c, err, tt.want)
+				}
+			}
+		})
 	}
 }

@@ -131,8 +131,10 @@ func (e *entry) open(info entryInfo) (fs.File, error) {
 
 // entryFile reads an entry and insists its bytes are still the ones hashed
 // for SHA256SUMS: a file changing under us would make a bundle whose
-// manifest lies. archives.Tar copies exactly Size bytes and ignores an
-// early EOF, so the check is made in the Read that reaches the end.
+// manifest lies. archives.Tar copies with io.CopyN, which drops an error
+// that comes with the last bytes and ignores an early EOF, so the Read that
+// reaches the end checks first and, on a mismatch, returns the error with
+// no bytes.
 type entryFile struct {
 	e    *entry
 	info entryInfo
@@ -156,7 +158,7 @@ func (x *entryFile) Read(p []byte) (int, error) {
 	x.h.Write(p[:n])
 	x.n += int64(n)
 	if err != nil && !errors.Is(err, io.EOF) {
-		return n, fmt.Errorf("read %s: %w", x.e.src, err)
+		return 0, fmt.Errorf("read %s: %w", x.e.src, err)
 	}
 	if errors.Is(err, io.EOF) || x.n == x.e.size {
 		src := x.e.src
@@ -164,10 +166,10 @@ func (x *entryFile) Read(p []byte) (int, error) {
 			src = x.e.name
 		}
 		if x.n != x.e.size {
-			return n, fmt.Errorf("%s changed while the bundle was written (now %d bytes, was %d); run again", src, x.n, x.e.size)
+			return 0, fmt.Errorf("%s changed while the bundle was written (now %d bytes, was %d); run again", src, x.n, x.e.size)
 		}
 		if sum := hex.EncodeToString(x.h.Sum(nil)); sum != x.e.sum {
-			return n, fmt.Errorf("%s changed while the bundle was written (sha256 now %s, was %s); run again", src, sum, x.e.sum)
+			return 0, fmt.Errorf("%s changed while the bundle was written (sha256 now %s, was %s); run again", src, sum, x.e.sum)
 		}
 	}
 	return n, err
