@@ -218,7 +218,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	say("writing %s (%d entries)", out, len(entries))
 	res := &Result{Path: out, TopDir: TopDir(o.Version), SharedLibs: libs, Unresolved: unresolved, Licenses: lics, LicenseMissing: licMissing}
 	if err := WriteFileAtomic(out, func(w io.Writer) error {
-		return writeTar(w, o.Compression, TopDir(o.Version), entries, o.MTime)
+		return writeTar(ctx, w, o.Compression, TopDir(o.Version), entries, o.MTime)
 	}); err != nil {
 		return nil, err
 	}
@@ -259,7 +259,7 @@ func fileName(o Options, target arch) (string, error) {
 	if ext == "" {
 		ext = "gz"
 	}
-	if _, err := compressor(io.Discard, ext); err != nil {
+	if _, err := compression(ext); err != nil {
 		return "", err
 	}
 	data := NameData{Version: o.Version, DMTCPVersion: orUnknown(o.Install.Version), Arch: target.uname, GOARCH: target.goarch, OS: "Linux", Ext: ext}

@@ -312,7 +312,7 @@ func shimEnv(t *testing.T) []string {
 func TestExtractedShimFindsBundledDMTCP(t *testing.T) {
 	in := locate(t, double.Prefix)
 	res := build(t, Options{Install: in})
-	top, err := extract(res.Path, t.TempDir())
+	top, err := extract(context.Background(), res.Path, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -356,7 +356,7 @@ func TestRealDMTCPBundleRunsJob(t *testing.T) {
 	start := time.Now()
 	res := build(t, Options{Install: in})
 	t.Logf("bundle of real DMTCP %s: %d bytes in %v; %s", in.Version, res.Size, time.Since(start).Round(time.Millisecond), res.Verified)
-	top, err := extract(res.Path, t.TempDir())
+	top, err := extract(context.Background(), res.Path, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -116,7 +117,7 @@ func TestBundleRunsInMinimalRoot(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			root := minimalRoot(t, tt.packages...)
-			top, err := extract(res.Path, filepath.Join(root, "bundle"))
+			top, err := extract(context.Background(), res.Path, filepath.Join(root, "bundle"))
 			if err != nil {
 				t.Fatal(err)
 			}

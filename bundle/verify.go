@@ -37,7 +37,7 @@ func Verify(ctx context.Context, tarball string, o VerifyOptions) (string, error
 		return "", fmt.Errorf("verify: %w", err)
 	}
 	defer os.RemoveAll(tmp)
-	top, err := extract(tarball, tmp)
+	top, err := extract(ctx, tarball, tmp)
 	if err != nil {
 		return "", fmt.Errorf("verify: extract: %w", err)
 	}
@@ -129,7 +129,7 @@ func Check(ctx context.Context, path string) ([]string, error) {
 			return nil, err
 		}
 		defer os.RemoveAll(tmp)
-		if top, err = extract(path, tmp); err != nil {
+		if top, err = extract(ctx, path, tmp); err != nil {
 			return nil, fmt.Errorf("%s is not a safe bundle: %w", path, err)
 		}
 		lines = append(lines, fmt.Sprintf("every entry is a directory or a regular file below %s/", filepath.Base(top)))

@@ -119,7 +119,10 @@ func newCmdBundleVerify() *cobra.Command {
 		Use:   "verify FILE-or-DIR",
 		Short: "Check a bundle on this machine before rolling it out",
 		Long: `Verify checks a dmtcp_condor_integration bundle, the tarball or the extracted
-directory, on the machine it runs on (an execute node):
+directory, on the machine it runs on (an execute node). The tarball's format
+is told by its content, not its name: .tar.gz, .tar.zst and .tar.xz as bundle
+writes them, or the bundle repacked as any archive mholt/archives reads (a
+plain tar, a zip, another compression).
 
   - every entry is a directory or a regular file below the bundle's top
     directory (no links, devices, absolute or ".." paths), and every file

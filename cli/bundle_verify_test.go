@@ -83,6 +83,16 @@ func TestBundleVerify(t *testing.T) {
 		{"link entry", func(t *testing.T) string {
 			return crafted(t, &tar.Header{Name: "dmtcp_condor_integration-1.2.0/shadow", Typeflag: tar.TypeSymlink, Linkname: "/etc/shadow"}, "")
 		}, "a bundle holds only directories and regular files", false},
+		{"hard link entry", func(t *testing.T) string {
+			return crafted(t, &tar.Header{Name: "dmtcp_condor_integration-1.2.0/shadow", Typeflag: tar.TypeLink, Linkname: "/etc/shadow"}, "")
+		}, "a bundle holds only directories and regular files", false},
+		{"not an archive", func(t *testing.T) string {
+			p := filepath.Join(t.TempDir(), "bundle.tar.gz")
+			if err := os.WriteFile(p, []byte("just text\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}, "is not an archive (a bundle is a .tar.gz, .tar.zst or .tar.xz)", false},
 		{"not a bundle", func(t *testing.T) string { return t.TempDir() }, "has no VERSION", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

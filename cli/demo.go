@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dmtcp-condor/dmtcp-condor/bundle"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/dmtcp/dmtcptest"
 )
 
@@ -156,15 +157,20 @@ func runDemo(ctx context.Context, o *DemoOptions) error {
 	return nil
 }
 
-// demoShim finds shim_dmtcp: given, beside this binary, on PATH, or built
-// from the source tree.
+// demoShim finds shim_dmtcp: given; else where a release or a package puts
+// it relative to this binary (bundle.ShimCandidates: beside it, or
+// ../libexec/dmtcp-condor/ for an installed package, which has neither the
+// shim on PATH nor the go command); else on PATH; else built from the
+// source tree.
 func demoShim(ctx context.Context, given, work string) (string, error) {
 	if given != "" {
 		return filepath.Abs(given)
 	}
 	if self, err := os.Executable(); err == nil {
-		if p := filepath.Join(filepath.Dir(self), "shim_dmtcp"); isExec(p) {
-			return p, nil
+		for _, p := range bundle.ShimCandidates(self) {
+			if isExec(p) {
+				return p, nil
+			}
 		}
 	}
 	if p, err := exec.LookPath("shim_dmtcp"); err == nil {
@@ -174,7 +180,7 @@ func demoShim(ctx context.Context, given, work string) (string, error) {
 	build := exec.CommandContext(ctx, "go", "build", "-o", p, "github.com/dmtcp-condor/dmtcp-condor/cmd/shim_dmtcp")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if msg, err := build.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("no shim_dmtcp beside dmtcp-condor or on PATH, and building one failed (%v: %s); give --shim BINARY", err, strings.TrimSpace(string(msg)))
+		return "", fmt.Errorf("no shim_dmtcp beside dmtcp-condor, in ../libexec/dmtcp-condor/ or on PATH, and building one failed (%v: %s); give --shim BINARY", err, strings.TrimSpace(string(msg)))
 	}
 	return p, nil
 }

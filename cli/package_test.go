@@ -15,6 +15,7 @@ import (
 
 	"github.com/dmtcp-condor/dmtcp-condor/bundle"
 	"github.com/dmtcp-condor/dmtcp-condor/packaging"
+	"github.com/dmtcp-condor/dmtcp-condor/shim/dmtcp/dmtcptest"
 )
 
 var (
@@ -213,6 +214,25 @@ func TestPackageDebInstallsAndPurges(t *testing.T) {
 		out, err := exec.Command(prog, "--version").CombinedOutput()
 		if err != nil || strings.TrimSpace(string(out)) != want {
 			t.Errorf("%s --version: %q (%v), want %q", prog, out, err, want)
+		}
+	}
+	// The README's main job, run as a user of the package would: the installed
+	// tool with neither the go command nor a shim on PATH, outside the source
+	// tree, so that only the packaged shim can serve.
+	dmtcp, _ := dmtcptest.Real()
+	if !dmtcp.Real {
+		var err error
+		if dmtcp, err = dmtcptest.BuildDouble(filepath.Join(t.TempDir(), "dmtcp")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	demo := exec.Command("/usr/bin/dmtcp-condor", "demo", "--steps", "30", "--dmtcp-prefix", dmtcp.Prefix)
+	demo.Dir = t.TempDir()
+	demo.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + demo.Dir, "TMPDIR=" + demo.Dir}
+	out, err := demo.CombinedOutput()
+	for _, want := range []string{"shim:  /usr/libexec/dmtcp-condor/shim_dmtcp\n", "output identical to an uninterrupted run: yes"} {
+		if err != nil || !strings.Contains(string(out), want) {
+			t.Errorf("the installed dmtcp-condor demo (DMTCP %s at %s): %v, want %q in:\n%s", dmtcp.Name, dmtcp.Prefix, err, want, out)
 		}
 	}
 	if out, err := exec.Command("dpkg", "--purge", "dmtcp-condor").CombinedOutput(); err != nil {
