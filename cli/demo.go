@@ -83,7 +83,7 @@ func runDemo(ctx context.Context, o *DemoOptions) error {
 	if err != nil {
 		return err
 	}
-	prefix, what, err := demoDMTCP(o.DMTCPPrefix, work)
+	prefix, what, err := demoDMTCP(ctx, o.DMTCPPrefix, work)
 	if err != nil {
 		return err
 	}
@@ -185,13 +185,18 @@ func demoShim(ctx context.Context, given, work string) (string, error) {
 	return p, nil
 }
 
-// demoDMTCP picks the DMTCP to run with and says which it is.
-func demoDMTCP(given, work string) (prefix, what string, err error) {
-	if given != "" {
-		return given, "the install at " + given, nil
+// demoDMTCP picks the DMTCP to run with, found the way locate and bundle
+// find it, and says which it is.
+func demoDMTCP(ctx context.Context, given, work string) (prefix, what string, err error) {
+	inst, err := findDMTCP(given, nil, "")
+	if err == nil {
+		err = inst.Probe(ctx)
 	}
-	if real, _ := dmtcptest.Real(); real.Real {
-		return real.Prefix, "real DMTCP at " + real.Prefix, nil
+	switch {
+	case err == nil:
+		return inst.Prefix, fmt.Sprintf("DMTCP %s at %s (found via %s)", inst.Version, inst.Prefix, inst.Where), nil
+	case given != "":
+		return "", "", fmt.Errorf("--dmtcp-prefix %s: %w", given, err)
 	}
 	double, err := dmtcptest.BuildDouble(filepath.Join(work, "dmtcp-test-double"))
 	if err != nil {
