@@ -183,79 +183,32 @@ func dirSize(dir string) int64 {
 func largeRaw(b *testing.B, hold string, argv []string, gzip bool) (r largeResult) {
 	dir := b.TempDir()
 	copyFile(b, hold, filepath.Join(dir, "hold"))
-	ckpt := filepath.Join(dir, "ckpt")
-	os.MkdirAll(ckpt, 0o700)
-	bin := func(n string) string { return filepath.Join(real.Prefix, "bin", n) }
-	env := append(os.Environ(), "DMTCP_TMPDIR="+b.TempDir())
-	out := filepath.Join(dir, "job.out")
-	start := func(name string, args ...string) *exec.Cmd {
-		f, _ := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-		defer f.Close()
-		cmd := exec.Command(bin(name), args...)
-		cmd.Dir, cmd.Env, cmd.Stdout = dir, env, f
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		if err := cmd.Start(); err != nil {
-			b.Fatal(err)
-		}
-		return cmd
-	}
-	pf := filepath.Join(dir, "pf")
-	port := func() string {
-		for i := 0; i < 5000; i++ {
-			if data, err := os.ReadFile(pf); err == nil && len(data) > 0 {
-				return strings.TrimSpace(string(data))
-			}
-			time.Sleep(time.Millisecond)
-		}
-		b.Fatal("no port file")
-		return ""
-	}
-	coord := []string{"--new-coordinator", "--coord-port", "0", "--port-file", pf, "--ckptdir", ckpt}
-	launch := append([]string(nil), coord...)
+	raw := newRawDMTCP(b, real.Prefix, dir)
 	if !gzip {
-		launch = append(launch, "--no-gzip")
+		argv = append([]string{"--no-gzip"}, argv...)
 	}
-	job := start("dmtcp_launch", append(launch, argv...)...)
-	waitLine(b, out, "ready", 0, 2*time.Minute)
-	p := port()
-	scripts := func() string {
-		m, _ := filepath.Glob(filepath.Join(ckpt, "dmtcp_restart_script_*.sh"))
-		var s []string
-		for _, f := range m {
-			if st, err := os.Stat(f); err == nil {
-				s = append(s, f+st.ModTime().String())
-			}
-		}
-		return strings.Join(s, ",")
-	}
-	checkpoint := func() {
-		before := scripts()
-		exec.Command(bin("dmtcp_command"), "--coord-port", p, "--bcheckpoint").Run()
-		for scripts() == before {
-			time.Sleep(2 * time.Millisecond)
-		}
-	}
+	job := raw.start("dmtcp_launch", argv...)
+	waitLine(b, raw.out, "ready", 0, 2*time.Minute)
+	p := raw.port()
 	// Periodic: the job goes on. (Ticks before it, so the gap shows.)
 	time.Sleep(300 * time.Millisecond)
-	mark := sizeOf(out)
-	checkpoint()
+	mark := sizeOf(raw.out)
+	raw.checkpoint(p)
 	time.Sleep(300 * time.Millisecond)
-	r.stall = widestGap(out, mark)
-	r.stored = dirSize(ckpt)
+	r.stall = widestGap(raw.out, mark)
+	r.stored = dirSize(raw.ckpt)
 	// Vacate.
 	t0 := time.Now()
-	checkpoint()
-	exec.Command(bin("dmtcp_command"), "--coord-port", p, "--kill").Run()
+	raw.checkpoint(p)
+	raw.kill(p)
 	job.Wait()
 	r.vacate = time.Since(t0)
-	os.Remove(pf)
-	images, _ := filepath.Glob(filepath.Join(ckpt, "ckpt_*.dmtcp"))
-	mark = sizeOf(out)
+	mark = sizeOf(raw.out)
 	t0 = time.Now()
-	job = start("dmtcp_restart", append(coord, images...)...)
-	waitLine(b, out, "tick", mark, 2*time.Minute)
+	job = raw.start("dmtcp_restart", raw.images()...)
+	waitLine(b, raw.out, "tick", mark, 2*time.Minute)
 	r.restart = time.Since(t0)
-	exec.Command(bin("dmtcp_command"), "--coord-port", port(), "--kill").Run()
+	raw.kill(raw.port())
 	job.Wait()
 	return r
 }

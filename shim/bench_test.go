@@ -102,74 +102,112 @@ func sizeOf(path string) int64 {
 	return st.Size()
 }
 
-// benchRaw does the three operations with DMTCP's own commands, the way a
-// careful script would.
+// rawDMTCP drives DMTCP's own commands on a job in dir, the way a careful
+// script would: its own coordinator on a port from a port file, the job's
+// stdout appended to job.out, a checkpoint known complete when the
+// coordinator has rewritten its restart script.
+type rawDMTCP struct {
+	b                 *testing.B
+	prefix, dir, ckpt string
+	out, portFile     string
+	env               []string
+}
+
+func newRawDMTCP(b *testing.B, prefix, dir string) *rawDMTCP {
+	r := &rawDMTCP{b: b, prefix: prefix, dir: dir, ckpt: filepath.Join(dir, "ckpt"),
+		out: filepath.Join(dir, "job.out"), portFile: filepath.Join(dir, "pf"),
+		env: append(os.Environ(), "DMTCP_TMPDIR="+b.TempDir())}
+	os.MkdirAll(r.ckpt, 0o700)
+	return r
+}
+
+func (r *rawDMTCP) bin(name string) string { return filepath.Join(r.prefix, "bin", name) }
+
+// coord are the options that give a launch or restart its own coordinator.
+func (r *rawDMTCP) coord() []string {
+	return []string{"--new-coordinator", "--coord-port", "0", "--port-file", r.portFile, "--ckptdir", r.ckpt}
+}
+
+// start runs dmtcp_launch or dmtcp_restart with the job's stdout.
+func (r *rawDMTCP) start(name string, args ...string) *exec.Cmd {
+	os.Remove(r.portFile)
+	f, _ := os.OpenFile(r.out, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	defer f.Close()
+	cmd := exec.Command(r.bin(name), append(r.coord(), args...)...)
+	cmd.Dir, cmd.Env, cmd.Stdout = r.dir, r.env, f
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		r.b.Fatal(err)
+	}
+	return cmd
+}
+
+// port is the coordinator's port, once it has written it.
+func (r *rawDMTCP) port() string {
+	for i := 0; i < 5000; i++ {
+		if data, err := os.ReadFile(r.portFile); err == nil && len(data) > 0 {
+			return strings.TrimSpace(string(data))
+		}
+		time.Sleep(time.Millisecond)
+	}
+	r.b.Fatal("no port file")
+	return ""
+}
+
+func (r *rawDMTCP) scripts() string {
+	m, _ := filepath.Glob(filepath.Join(r.ckpt, "dmtcp_restart_script_*.sh"))
+	var s []string
+	for _, f := range m {
+		if st, err := os.Stat(f); err == nil {
+			s = append(s, f+st.ModTime().String())
+		}
+	}
+	return strings.Join(s, ",")
+}
+
+// checkpoint asks for a checkpoint and returns once it is complete
+// (--bcheckpoint does not block in DMTCP 3.1-4.2.0).
+func (r *rawDMTCP) checkpoint(port string) {
+	before := r.scripts()
+	exec.Command(r.bin("dmtcp_command"), "--coord-port", port, "--bcheckpoint").Run()
+	for r.scripts() == before {
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func (r *rawDMTCP) kill(port string) {
+	exec.Command(r.bin("dmtcp_command"), "--coord-port", port, "--kill").Run()
+}
+
+func (r *rawDMTCP) images() []string {
+	m, _ := filepath.Glob(filepath.Join(r.ckpt, "ckpt_*.dmtcp"))
+	return m
+}
+
+// benchRaw does the three operations with DMTCP's own commands.
 func benchRaw(b *testing.B, inst dmtcptest.Install) (d [3]time.Duration) {
 	dir := b.TempDir()
 	jobs[0].setup(b, dir)
-	ckpt := filepath.Join(dir, "ckpt")
-	os.MkdirAll(ckpt, 0o700)
-	bin := func(n string) string { return filepath.Join(inst.Prefix, "bin", n) }
-	env := append(os.Environ(), "DMTCP_TMPDIR="+b.TempDir())
-	out := filepath.Join(dir, "job.out")
-	start := func(name string, args ...string) *exec.Cmd {
-		f, _ := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-		defer f.Close()
-		cmd := exec.Command(bin(name), args...)
-		cmd.Dir, cmd.Env, cmd.Stdout = dir, env, f
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		if err := cmd.Start(); err != nil {
-			b.Fatal(err)
-		}
-		return cmd
-	}
-	port := func() string {
-		for i := 0; i < 5000; i++ {
-			if data, err := os.ReadFile(filepath.Join(dir, "pf")); err == nil && len(data) > 0 {
-				return strings.TrimSpace(string(data))
-			}
-			time.Sleep(time.Millisecond)
-		}
-		b.Fatal("no port file")
-		return ""
-	}
-	coordArgs := []string{"--new-coordinator", "--coord-port", "0", "--port-file", filepath.Join(dir, "pf"), "--ckptdir", ckpt}
-
+	r := newRawDMTCP(b, inst.Prefix, dir)
 	t0 := time.Now()
-	job := start("dmtcp_launch", append(coordArgs, benchArgv...)...)
-	firstLineAfter(b, out, 0)
+	job := r.start("dmtcp_launch", benchArgv...)
+	firstLineAfter(b, r.out, 0)
 	d[0] = time.Since(t0)
 	time.Sleep(300 * time.Millisecond)
-	p := port()
+	p := r.port()
 
-	scripts := func() string {
-		m, _ := filepath.Glob(filepath.Join(ckpt, "dmtcp_restart_script_*.sh"))
-		var s []string
-		for _, f := range m {
-			if st, err := os.Stat(f); err == nil {
-				s = append(s, f+st.ModTime().String())
-			}
-		}
-		return strings.Join(s, ",")
-	}
-	before := scripts()
 	t0 = time.Now()
-	exec.Command(bin("dmtcp_command"), "--coord-port", p, "--bcheckpoint").Run()
-	for scripts() == before {
-		time.Sleep(5 * time.Millisecond)
-	}
-	exec.Command(bin("dmtcp_command"), "--coord-port", p, "--kill").Run()
+	r.checkpoint(p)
+	r.kill(p)
 	job.Wait()
 	d[1] = time.Since(t0)
-	os.Remove(filepath.Join(dir, "pf"))
 
-	images, _ := filepath.Glob(filepath.Join(ckpt, "ckpt_*.dmtcp"))
-	size := sizeOf(out)
+	size := sizeOf(r.out)
 	t0 = time.Now()
-	job = start("dmtcp_restart", append(coordArgs, images...)...)
-	firstLineAfter(b, out, size)
+	job = r.start("dmtcp_restart", r.images()...)
+	firstLineAfter(b, r.out, size)
 	d[2] = time.Since(t0)
-	exec.Command(bin("dmtcp_command"), "--coord-port", port(), "--kill").Run()
+	r.kill(r.port())
 	job.Wait()
 	return d
 }
