@@ -194,13 +194,15 @@ func startShimWith(t *testing.T, inst dmtcptest.Install, dir string, opts []stri
 
 var tmpDirs sync.Map
 
-// tmpDir is one DMTCP_TMPDIR per test, outside the job directories.
+// tmpDir is one DMTCP_TMPDIR per test, outside the job directories. It is
+// keyed by the test itself, not its name: with -count=N each run of a test
+// has the same name, and an earlier run's directory is gone.
 func tmpDir(t *testing.T) string {
-	if d, ok := tmpDirs.Load(t.Name()); ok {
+	if d, ok := tmpDirs.Load(t); ok {
 		return d.(string)
 	}
 	d := t.TempDir()
-	tmpDirs.Store(t.Name(), d)
+	tmpDirs.Store(t, d)
 	return d
 }
 
