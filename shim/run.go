@@ -22,9 +22,9 @@ import (
 	"time"
 
 	"github.com/dmtcp-condor/dmtcp-condor/bundle/runtimelib"
+	"github.com/dmtcp-condor/dmtcp-condor/dmtcp"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/ckptstore"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/condorckpt"
-	"github.com/dmtcp-condor/dmtcp-condor/shim/dmtcp"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/engine"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/exitcode"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/platform"
