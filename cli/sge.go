@@ -16,7 +16,7 @@ import (
 )
 
 // DefaultSGEUtilDir is where the packages install the Grid Engine commands
-// (symlinks to shim_dmtcp under the seed's names).
+// (symlinks to shim_dmtcp under the names of the 2012 scripts).
 const DefaultSGEUtilDir = packaging.SGEDir
 
 // SGEConfigOptions are the inputs of "dmtcp-condor sge config".
@@ -245,7 +245,7 @@ func NewCmdSGEInstall(runF func(*SGEInstallOptions) error) *cobra.Command {
 	opts := &SGEInstallOptions{}
 	cmd := &cobra.Command{
 		Use:   "install --dir DIR --shim PATH",
-		Short: "Make the Grid Engine commands: symlinks to shim_dmtcp under the seed's names",
+		Short: "Make the Grid Engine commands: symlinks to shim_dmtcp under the names of the 2012 scripts",
 		Example: `  dmtcp-condor sge install --dir /usr/share/gridengine/util --shim /opt/dmtcp-condor/shim_dmtcp
   dmtcp-condor sge config --ckpt-dir /nfs/dmtcp --util-dir /usr/share/gridengine/util`,
 		Args: cobra.NoArgs,

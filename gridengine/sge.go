@@ -27,7 +27,7 @@ import (
 // Role is one of the names the shim answers to as a Grid Engine command.
 type Role string
 
-// The seed's names, kept so existing checkpoint environments and queue
+// The names of the 2012 scripts, kept so existing checkpoint environments and queue
 // settings keep working when the scripts are replaced by symlinks.
 const (
 	Starter    Role = "dmtcp_starter"
