@@ -20,7 +20,7 @@ import (
 
 	dmtcpcondor "github.com/dmtcp-condor/dmtcp-condor"
 	"github.com/dmtcp-condor/dmtcp-condor/bundle/runtimelib"
-	"github.com/dmtcp-condor/dmtcp-condor/shim/dmtcp"
+	"github.com/dmtcp-condor/dmtcp-condor/dmtcp"
 	"github.com/dmtcp-condor/dmtcp-condor/submitgen"
 )
 

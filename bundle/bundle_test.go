@@ -18,8 +18,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dmtcp-condor/dmtcp-condor/shim/dmtcp"
-	"github.com/dmtcp-condor/dmtcp-condor/shim/dmtcp/dmtcptest"
+	"github.com/dmtcp-condor/dmtcp-condor/dmtcp"
+	"github.com/dmtcp-condor/dmtcp-condor/dmtcp/dmtcptest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")

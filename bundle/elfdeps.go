@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/dmtcp-condor/dmtcp-condor/bundle/runtimelib"
-	"github.com/dmtcp-condor/dmtcp-condor/shim/dmtcp"
+	"github.com/dmtcp-condor/dmtcp-condor/dmtcp"
 )
 
 // SharedLib is a library copied into a bundle's lib/ because DMTCP's

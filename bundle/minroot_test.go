@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/dmtcp-condor/dmtcp-condor/bundle/runtimelib"
-	"github.com/dmtcp-condor/dmtcp-condor/shim/dmtcp/dmtcptest"
+	"github.com/dmtcp-condor/dmtcp-condor/dmtcp/dmtcptest"
 )
 
 // minimalRoot makes a root directory holding only the files of the given

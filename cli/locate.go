@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/dmtcp-condor/dmtcp-condor/shim/dmtcp"
+	"github.com/dmtcp-condor/dmtcp-condor/dmtcp"
 )
 
 // LocateOptions are the inputs of "dmtcp-condor locate".

@@ -14,8 +14,8 @@ import (
 	"testing"
 
 	"github.com/dmtcp-condor/dmtcp-condor/bundle"
+	"github.com/dmtcp-condor/dmtcp-condor/dmtcp/dmtcptest"
 	"github.com/dmtcp-condor/dmtcp-condor/packaging"
-	"github.com/dmtcp-condor/dmtcp-condor/shim/dmtcp/dmtcptest"
 )
 
 var (

@@ -10,13 +10,13 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dmtcp-condor/dmtcp-condor/gridengine"
 	"github.com/dmtcp-condor/dmtcp-condor/packaging"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/platform"
-	"github.com/dmtcp-condor/dmtcp-condor/shim/sge"
 )
 
 // DefaultSGEUtilDir is where the packages install the Grid Engine commands
-// (symlinks to shim_dmtcp under the seed's names).
+// (symlinks to shim_dmtcp under the names of the 2012 scripts).
 const DefaultSGEUtilDir = packaging.SGEDir
 
 // SGEConfigOptions are the inputs of "dmtcp-condor sge config".
@@ -143,9 +143,9 @@ func runSGEConfig(o *SGEConfigOptions) error {
 			return fmt.Errorf("path %q holds a space or $, which Grid Engine's command lines cannot carry; choose another", s)
 		}
 	}
-	name, migrate := "dmtcp", sge.Migrate
+	name, migrate := "dmtcp", gridengine.Migrate
 	if o.CPUFlags {
-		name, migrate = "dmtcp_cpu", sge.MigrateCPU
+		name, migrate = "dmtcp_cpu", gridengine.MigrateCPU
 	}
 	if o.Name != "" {
 		name = o.Name
@@ -162,7 +162,7 @@ func runSGEConfig(o *SGEConfigOptions) error {
 			return err
 		}
 	}
-	util := func(r sge.Role) string { return filepath.Join(o.UtilDir, string(r)) }
+	util := func(r gridengine.Role) string { return filepath.Join(o.UtilDir, string(r)) }
 	fmt.Fprintf(o.IO.Out, `ckpt_name          %s
 interface          APPLICATION-LEVEL
 ckpt_command       %s $job_pid
@@ -172,7 +172,7 @@ clean_command      %s
 ckpt_dir           %s
 signal             NONE
 when               %s
-`, name, util(sge.Checkpoint), util(migrate), util(sge.Clean), o.CkptDir, o.When)
+`, name, util(gridengine.Checkpoint), util(migrate), util(gridengine.Clean), o.CkptDir, o.When)
 
 	w := o.IO.ErrOut
 	fmt.Fprintf(w, `# Next steps (as a Grid Engine admin):
@@ -180,7 +180,7 @@ when               %s
 #   qconf -Ackpt FILE                        # FILE: what was printed above
 #   qconf -aattr queue ckpt_list %[2]s %[3]s
 #   qconf -rattr queue starter_method %[4]s %[3]s
-`, o.CkptDir, name, o.Queue, util(sge.Starter))
+`, o.CkptDir, name, o.Queue, util(gridengine.Starter))
 	if strings.Contains(o.When, "m") {
 		fmt.Fprintf(w, "#   qconf -rattr queue min_cpu_interval 01:00:00 %s   # how often 'm' checkpoints\n", o.Queue)
 	}
@@ -219,7 +219,7 @@ func sgeCPUFlags(cpuinfo string) ([]string, error) {
 func sgeComplexes(flags []string) string {
 	var b strings.Builder
 	for _, f := range flags {
-		fmt.Fprintf(&b, "%-24s %-18s BOOL ==  YES NO FALSE 0\n", sge.CPUFlagComplex(f), "cf_"+f)
+		fmt.Fprintf(&b, "%-24s %-18s BOOL ==  YES NO FALSE 0\n", gridengine.CPUFlagComplex(f), "cf_"+f)
 	}
 	return b.String()
 }
@@ -227,7 +227,7 @@ func sgeComplexes(flags []string) string {
 func sgeHostValues(flags []string) string {
 	vals := make([]string, len(flags))
 	for i, f := range flags {
-		vals[i] = sge.CPUFlagComplex(f) + "=TRUE"
+		vals[i] = gridengine.CPUFlagComplex(f) + "=TRUE"
 	}
 	return strings.Join(vals, ",")
 }
@@ -245,7 +245,7 @@ func NewCmdSGEInstall(runF func(*SGEInstallOptions) error) *cobra.Command {
 	opts := &SGEInstallOptions{}
 	cmd := &cobra.Command{
 		Use:   "install --dir DIR --shim PATH",
-		Short: "Make the Grid Engine commands: symlinks to shim_dmtcp under the seed's names",
+		Short: "Make the Grid Engine commands: symlinks to shim_dmtcp under the names of the 2012 scripts",
 		Example: `  dmtcp-condor sge install --dir /usr/share/gridengine/util --shim /opt/dmtcp-condor/shim_dmtcp
   dmtcp-condor sge config --ckpt-dir /nfs/dmtcp --util-dir /usr/share/gridengine/util`,
 		Args: cobra.NoArgs,
@@ -276,7 +276,7 @@ func runSGEInstall(o *SGEInstallOptions) error {
 	if err := os.MkdirAll(o.Dir, 0o755); err != nil {
 		return fmt.Errorf("create --dir: %w", err)
 	}
-	for _, r := range sge.Roles {
+	for _, r := range gridengine.Roles {
 		link := filepath.Join(o.Dir, string(r))
 		if target, err := os.Readlink(link); err == nil && target == shim {
 			continue
@@ -353,7 +353,7 @@ func runSGESweep(o *SGESweepOptions) error {
 	if o.OlderThan < 0 {
 		return fmt.Errorf("--older-than %s: give a duration of 0 or more", o.OlderThan)
 	}
-	entries, err := sge.Sweep(sge.SweepOptions{CkptDir: o.CkptDir, OlderThan: o.OlderThan, DryRun: o.DryRun, Getenv: os.Getenv})
+	entries, err := gridengine.Sweep(gridengine.SweepOptions{CkptDir: o.CkptDir, OlderThan: o.OlderThan, DryRun: o.DryRun, Getenv: os.Getenv})
 	verb := "removed"
 	if o.DryRun {
 		verb = "would remove"

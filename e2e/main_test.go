@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/dmtcp-condor/dmtcp-condor/bundle/runtimelib"
-	"github.com/dmtcp-condor/dmtcp-condor/shim/dmtcp/dmtcptest"
+	"github.com/dmtcp-condor/dmtcp-condor/dmtcp/dmtcptest"
 )
 
 // suite is what TestMain prepares for every test.

@@ -36,7 +36,7 @@ import (
 	_ "github.com/goreleaser/nfpm/v2/rpm" // registers the rpm packager
 
 	"github.com/dmtcp-condor/dmtcp-condor/bundle"
-	"github.com/dmtcp-condor/dmtcp-condor/shim/sge"
+	"github.com/dmtcp-condor/dmtcp-condor/gridengine"
 )
 
 // Package metadata. License is the project's (LICENSE at the repository's
@@ -219,7 +219,7 @@ const SGEDir = ShimDir + "/sge"
 
 func sgeCommands(mtime time.Time) files.Contents {
 	out := files.Contents{dir(SGEDir, mtime, "")}
-	for _, r := range sge.Roles {
+	for _, r := range gridengine.Roles {
 		out = append(out, &files.Content{Source: "../shim_dmtcp", Destination: SGEDir + "/" + string(r), Type: files.TypeSymlink,
 			FileInfo: &files.ContentFileInfo{Owner: "root", Group: "root", MTime: mtime}})
 	}

@@ -28,7 +28,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dmtcp-condor/dmtcp-condor/shim/dmtcp/dmtcptest"
+	"github.com/dmtcp-condor/dmtcp-condor/dmtcp/dmtcptest"
 )
 
 func BenchmarkShimVsRawDMTCP(b *testing.B) {

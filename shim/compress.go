@@ -13,8 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dmtcp-condor/dmtcp-condor/internal/fsutil"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/ckptstore"
-	"github.com/dmtcp-condor/dmtcp-condor/shim/internal/fsutil"
 )
 
 // CompressRole is the name (argv[0]) under which the shim binary

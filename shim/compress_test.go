@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dmtcp-condor/dmtcp-condor/dmtcp/dmtcptest"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/ckptstore"
-	"github.com/dmtcp-condor/dmtcp-condor/shim/dmtcp/dmtcptest"
 )
 
 // manifests reads every generation's manifest, oldest first.

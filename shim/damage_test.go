@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dmtcp-condor/dmtcp-condor/shim/dmtcp/dmtcptest"
-	"github.com/dmtcp-condor/dmtcp-condor/shim/internal/proctree"
+	"github.com/dmtcp-condor/dmtcp-condor/dmtcp/dmtcptest"
+	"github.com/dmtcp-condor/dmtcp-condor/internal/proctree"
 )
 
 // generations lists the store's gen-* and bad-gen-* directories.

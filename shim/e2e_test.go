@@ -16,10 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dmtcp-condor/dmtcp-condor/dmtcp/dmtcptest"
+	"github.com/dmtcp-condor/dmtcp-condor/internal/proctree"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/ckptstore"
-	"github.com/dmtcp-condor/dmtcp-condor/shim/dmtcp/dmtcptest"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/exitcode"
-	"github.com/dmtcp-condor/dmtcp-condor/shim/internal/proctree"
 )
 
 var (

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/dmtcp-condor/dmtcp-condor/shim/internal/proctree"
+	"github.com/dmtcp-condor/dmtcp-condor/internal/proctree"
 )
 
 // dmtcpProtectedFD is where DMTCP's own descriptors start inside a job's

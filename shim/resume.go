@@ -10,9 +10,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dmtcp-condor/dmtcp-condor/internal/proctree"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/ckptstore"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/exitcode"
-	"github.com/dmtcp-condor/dmtcp-condor/shim/internal/proctree"
 )
 
 // resumable finds the generation a start resumes from: the newest one

@@ -22,13 +22,13 @@ import (
 	"time"
 
 	"github.com/dmtcp-condor/dmtcp-condor/bundle/runtimelib"
+	"github.com/dmtcp-condor/dmtcp-condor/dmtcp"
+	"github.com/dmtcp-condor/dmtcp-condor/gridengine"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/ckptstore"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/condorckpt"
-	"github.com/dmtcp-condor/dmtcp-condor/shim/dmtcp"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/engine"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/exitcode"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/platform"
-	"github.com/dmtcp-condor/dmtcp-condor/shim/sge"
 )
 
 // Version is stamped at build time (-ldflags "-X ...shim.Version=1.2.0").
@@ -66,8 +66,8 @@ type Job interface {
 // dmtcp_starter, dmtcp_checkpoint, ...) it is that command instead.
 func Main(args []string) int {
 	if len(args) > 0 {
-		if role, ok := sge.RoleOf(args[0]); ok {
-			return sge.Main(role, args[1:], Main)
+		if role, ok := gridengine.RoleOf(args[0]); ok {
+			return gridengine.Main(role, args[1:], Main)
 		}
 		if filepath.Base(args[0]) == CompressRole {
 			return compressMain(args[1:])

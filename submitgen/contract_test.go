@@ -32,7 +32,7 @@ func TestShimAcceptsRenderedArguments(t *testing.T) {
 			}
 			// condor_submit fills in the job's macros; the parser takes $(DOLLAR).
 			value = strings.NewReplacer("$(Cluster)", "17", "$(Process)", "0", "$(Item)", "case-a").Replace(value)
-			argv, err := ParseArguments(value)
+			argv, err := parseArguments(value)
 			if err != nil {
 				t.Fatalf("arguments %s: %v", value, err)
 			}

@@ -18,14 +18,14 @@
 // $(DOLLAR), and newline, CR and NUL are refused. The only macros a user can
 // reach are the placeholders {cluster}, {process} and {item}.
 //
-// The generated file follows shim_dmtcp's contract (notes/shim-contract.md):
-// the shim is the executable, its options come before "--" and the program,
-// kill_sig equals the shim's --signal, and the shim's failure exit codes
-// (ShimExitCodes) put the job on hold with a readable reason. With a DMTCP
-// bundle, the bundle's bin and lib directories are transferred without a
+// The generated file follows shim_dmtcp's contract (README.md, "The shim";
+// contract_test.go ties the two): the shim is the executable, its options
+// come before "--" and the program, kill_sig equals the shim's --signal, and
+// the shim's failure exit codes (ShimExitCodes) put the job on hold with a
+// readable reason. With a DMTCP bundle, the bundle's bin and lib directories are transferred without a
 // trailing slash, so the sandbox holds bin/ and lib/dmtcp/ side by side and
 // the shim runs with --dmtcp-prefix ".".
 //
-// QuoteArguments and QuoteEnvironment are the encoders; ParseArguments and
-// ParseEnvironment read the same syntax back, for tests and fuzzing.
+// QuoteArguments and QuoteEnvironment are the encoders; the tests read their
+// output back with parsers of the same syntax (quote.go).
 package submitgen

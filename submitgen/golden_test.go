@@ -76,7 +76,7 @@ func checkArgumentsRoundTrip(t *testing.T, sub string, job *Job) {
 		}
 	}
 	noMacros := func(s string) string { return placeholderRE.ReplaceAllString(s, "") }
-	args, err := ParseArguments(stripMacros(values["arguments"]))
+	args, err := parseArguments(stripMacros(values["arguments"]))
 	if err != nil {
 		t.Fatalf("parsing rendered arguments: %v", err)
 	}
@@ -95,7 +95,7 @@ func checkArgumentsRoundTrip(t *testing.T, sub string, job *Job) {
 			t.Errorf("argument %d = %q, want %q", i, user[i], job.Arguments[i])
 		}
 	}
-	env, err := ParseEnvironment(stripMacros(values["environment"]))
+	env, err := parseEnvironment(stripMacros(values["environment"]))
 	if err != nil {
 		t.Fatalf("parsing rendered environment: %v", err)
 	}
@@ -111,7 +111,7 @@ func checkArgumentsRoundTrip(t *testing.T, sub string, job *Job) {
 }
 
 // stripMacros removes the generator's own macros ($(Cluster), $(Item) ...)
-// so ParseArguments, which accepts only $(DOLLAR), can read the value; the
+// so parseArguments, which accepts only $(DOLLAR), can read the value; the
 // placeholders they stand for are removed from the expected text likewise.
 func stripMacros(s string) string {
 	for _, m := range placeholders {

@@ -13,7 +13,7 @@ import (
 )
 
 // Names the generator gives to files in the job's sandbox. They are part of
-// the contract with shim_dmtcp (see notes/shim-contract.md): the shim writes
+// the contract with shim_dmtcp (see README.md, "The shim"): the shim writes
 // them, HTCondor carries them between runs and back to the submitter.
 const (
 	ckptDir          = "dmtcp_checkpoints"

@@ -166,12 +166,12 @@ func QuoteEnvironment(env []EnvVar) (string, error) {
 	return quoteWords(words)
 }
 
-// ParseArguments is the inverse of QuoteArguments: it reads a new-style
+// parseArguments is the inverse of QuoteArguments: it reads a new-style
 // arguments value the way condor_submit does (expand $(DOLLAR), strip the
 // outer "...", undouble "", split on whitespace outside '...', undouble ”).
 // It exists so tests and fuzzing can check the encoder; it rejects every
 // other macro because the generator never writes one into user text.
-func ParseArguments(value string) ([]string, error) {
+func parseArguments(value string) ([]string, error) {
 	value = strings.TrimSpace(value)
 	expanded, err := expandDollar(value)
 	if err != nil {
@@ -264,10 +264,10 @@ func splitV2(s string) ([]string, error) {
 	return args, nil
 }
 
-// ParseEnvironment is the inverse of QuoteEnvironment for tests and fuzzing:
-// it tokenises like ParseArguments and splits each entry at its first "=".
-func ParseEnvironment(value string) ([]EnvVar, error) {
-	words, err := ParseArguments(value)
+// parseEnvironment is the inverse of QuoteEnvironment for tests and fuzzing:
+// it tokenises like parseArguments and splits each entry at its first "=".
+func parseEnvironment(value string) ([]EnvVar, error) {
+	words, err := parseArguments(value)
 	if err != nil {
 		return nil, err
 	}

@@ -28,13 +28,13 @@ var manualExamples = []struct {
 
 func TestParseArgumentsManualExamples(t *testing.T) {
 	for _, tc := range manualExamples {
-		got, err := ParseArguments(tc.value)
+		got, err := parseArguments(tc.value)
 		if err != nil {
-			t.Errorf("ParseArguments(%s): %v", tc.value, err)
+			t.Errorf("parseArguments(%s): %v", tc.value, err)
 			continue
 		}
 		if !reflect.DeepEqual(got, tc.argv) {
-			t.Errorf("ParseArguments(%s) = %q, want %q", tc.value, got, tc.argv)
+			t.Errorf("parseArguments(%s) = %q, want %q", tc.value, got, tc.argv)
 		}
 	}
 }
@@ -48,8 +48,8 @@ func TestParseArgumentsRejects(t *testing.T) {
 		`"$(Cluster)"`,    // a macro other than DOLLAR
 		`"`,               // too short
 	} {
-		if got, err := ParseArguments(value); err == nil {
-			t.Errorf("ParseArguments(%s) = %q, want an error", value, got)
+		if got, err := parseArguments(value); err == nil {
+			t.Errorf("parseArguments(%s) = %q, want an error", value, got)
 		}
 	}
 }
@@ -79,9 +79,9 @@ func TestQuoteArguments(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("QuoteArguments(%q)\n got %s\nwant %s", tc.argv, got, tc.want)
 		}
-		back, err := ParseArguments(got)
+		back, err := parseArguments(got)
 		if err != nil || (len(back) > 0 || len(tc.argv) > 0) && !reflect.DeepEqual(back, tc.argv) {
-			t.Errorf("ParseArguments(QuoteArguments(%q)) = %q, %v", tc.argv, back, err)
+			t.Errorf("parseArguments(QuoteArguments(%q)) = %q, %v", tc.argv, back, err)
 		}
 	}
 }
@@ -124,14 +124,14 @@ func TestQuoteEnvironment(t *testing.T) {
 }
 
 func TestParseEnvironment(t *testing.T) {
-	got, err := ParseEnvironment(`"A=1 B='x y' C=a=b D="`)
+	got, err := parseEnvironment(`"A=1 B='x y' C=a=b D="`)
 	want := []EnvVar{{"A", "1"}, {"B", "x y"}, {"C", "a=b"}, {"D", ""}}
 	if err != nil || !reflect.DeepEqual(got, want) {
-		t.Errorf("ParseEnvironment = %v, %v; want %v", got, err, want)
+		t.Errorf("parseEnvironment = %v, %v; want %v", got, err, want)
 	}
 	for _, bad := range []string{`"A"`, `"=1"`} {
-		if _, err := ParseEnvironment(bad); err == nil {
-			t.Errorf("ParseEnvironment(%s) succeeded, want an error", bad)
+		if _, err := parseEnvironment(bad); err == nil {
+			t.Errorf("parseEnvironment(%s) succeeded, want an error", bad)
 		}
 	}
 }
@@ -154,9 +154,9 @@ func FuzzArguments(f *testing.F) {
 			}
 			return
 		}
-		got, err := ParseArguments(enc)
+		got, err := parseArguments(enc)
 		if err != nil {
-			t.Fatalf("ParseArguments(%s) for argv %q: %v", enc, argv, err)
+			t.Fatalf("parseArguments(%s) for argv %q: %v", enc, argv, err)
 		}
 		if !reflect.DeepEqual(got, argv) {
 			t.Fatalf("round trip of %q through %s gave %q", argv, enc, got)
@@ -179,9 +179,9 @@ func FuzzEnvironment(f *testing.F) {
 			}
 			return
 		}
-		got, err := ParseEnvironment(enc)
+		got, err := parseEnvironment(enc)
 		if err != nil {
-			t.Fatalf("ParseEnvironment(%s): %v", enc, err)
+			t.Fatalf("parseEnvironment(%s): %v", enc, err)
 		}
 		if !reflect.DeepEqual(got, env) {
 			t.Fatalf("round trip of %q through %s gave %q", env, enc, got)

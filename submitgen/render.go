@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"io/fs"
 	"path/filepath"
 	"strings"
 	"text/template"
@@ -161,9 +160,4 @@ func holdExpressions() (hold, reason, subcode string) {
 	}
 	reason = fmt.Sprintf(`strcat("shim_dmtcp exit code ", ExitCode, ": ", %s, "; details in %s")`, expr, shimLog)
 	return hold, reason, "ExitCode"
-}
-
-// Templates lists the names of the built-in templates, for documentation.
-func Templates() ([]string, error) {
-	return fs.Glob(templates.FS, "*.tmpl")
 }

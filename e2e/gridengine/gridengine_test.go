@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dmtcp-condor/dmtcp-condor/shim/dmtcp/dmtcptest"
+	"github.com/dmtcp-condor/dmtcp-condor/dmtcp/dmtcptest"
 )
 
 // forEachInstall runs f against the test double and, when one is

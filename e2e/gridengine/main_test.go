@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dmtcp-condor/dmtcp-condor/shim/dmtcp/dmtcptest"
+	"github.com/dmtcp-condor/dmtcp-condor/dmtcp/dmtcptest"
 )
 
 // suite is what TestMain prepares.

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/dmtcp-condor/dmtcp-condor/shim/internal/fsutil"
+	"github.com/dmtcp-condor/dmtcp-condor/internal/fsutil"
 	"github.com/klauspost/compress/gzip"
 )
 

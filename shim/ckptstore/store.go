@@ -45,7 +45,7 @@ import (
 	"time"
 
 	"github.com/dmtcp-condor/dmtcp-condor/bundle/runtimelib"
-	"github.com/dmtcp-condor/dmtcp-condor/shim/internal/fsutil"
+	"github.com/dmtcp-condor/dmtcp-condor/internal/fsutil"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/platform"
 )
 

@@ -22,9 +22,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dmtcp-condor/dmtcp-condor/internal/fsutil"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/engine"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/exitcode"
-	"github.com/dmtcp-condor/dmtcp-condor/shim/internal/fsutil"
 )
 
 // Personality flags of setarch(8).

@@ -51,4 +51,8 @@
 // testdata/jobs do so in C, Python and bash. A process that does not handle
 // SIGUSR2 is stopped during a checkpoint and started afresh on restart, and
 // killed with SIGKILL instead of exiting 0.
+//
+// The program itself is dmtcp/dmtcpdouble/cmd/dmtcp-double (a main that
+// calls Main); dmtcp/dmtcptest builds it for tests, and .ci/run builds it
+// for the CI's pool.
 package dmtcpdouble

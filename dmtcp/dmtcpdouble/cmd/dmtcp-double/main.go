@@ -7,7 +7,7 @@ package main
 import (
 	"os"
 
-	"github.com/dmtcp-condor/dmtcp-condor/shim/dmtcp/dmtcpdouble"
+	"github.com/dmtcp-condor/dmtcp-condor/dmtcp/dmtcpdouble"
 )
 
 func main() { os.Exit(dmtcpdouble.Main(os.Args)) }

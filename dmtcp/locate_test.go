@@ -10,7 +10,7 @@ import (
 	"testing"
 )
 
-const layouts = "../../testdata/dmtcp-layouts"
+const layouts = "../testdata/dmtcp-layouts"
 
 // layoutRoot is the absolute sysroot of one fake layout.
 func layoutRoot(t *testing.T, name string) string {

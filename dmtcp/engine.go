@@ -20,9 +20,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dmtcp-condor/dmtcp-condor/internal/fsutil"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/engine"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/exitcode"
-	"github.com/dmtcp-condor/dmtcp-condor/shim/internal/fsutil"
 )
 
 // Engine launches and restarts jobs with one DMTCP install.

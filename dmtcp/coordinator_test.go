@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dmtcp-condor/dmtcp-condor/shim/dmtcp/dmtcptest"
+	"github.com/dmtcp-condor/dmtcp-condor/dmtcp/dmtcptest"
 )
 
 // TestCoordinatorIgnoresSIGPIPE: DMTCP 4.2's coordinator dies of SIGPIPE

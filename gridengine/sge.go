@@ -1,4 +1,4 @@
-// Package sge is shim_dmtcp's side of Grid Engine's checkpoint interface:
+// Package gridengine is shim_dmtcp's side of Grid Engine's checkpoint interface:
 // the starter method and the checkpoint, migrate, migrate-to-same-CPU and
 // clean commands of an APPLICATION-LEVEL checkpoint environment (seed 004),
 // rebuilt on the shim.
@@ -12,7 +12,7 @@
 // a command returns only once the checkpoint is complete on disk. Grid
 // Engine ignores the commands' exit codes, so every failure is written to
 // the job's stderr file and to ckpt_dir/JOB.TASK/sge.log.
-package sge
+package gridengine
 
 import (
 	"bufio"
@@ -27,7 +27,7 @@ import (
 // Role is one of the names the shim answers to as a Grid Engine command.
 type Role string
 
-// The seed's names, kept so existing checkpoint environments and queue
+// The names of the 2012 scripts, kept so existing checkpoint environments and queue
 // settings keep working when the scripts are replaced by symlinks.
 const (
 	Starter    Role = "dmtcp_starter"

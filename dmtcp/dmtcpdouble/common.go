@@ -12,7 +12,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/dmtcp-condor/dmtcp-condor/shim/internal/proctree"
+	"github.com/dmtcp-condor/dmtcp-condor/internal/proctree"
 )
 
 // Version is the DMTCP version the double imitates.

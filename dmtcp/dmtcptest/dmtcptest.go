@@ -34,7 +34,7 @@ func BuildDouble(dir string) (Install, error) {
 		}
 	}
 	first := filepath.Join(bin, commands[0])
-	cmd := exec.Command("go", "build", "-o", first, "github.com/dmtcp-condor/dmtcp-condor/shim/dmtcp/dmtcpdouble/cmd/dmtcp-double")
+	cmd := exec.Command("go", "build", "-o", first, "github.com/dmtcp-condor/dmtcp-condor/dmtcp/dmtcpdouble/cmd/dmtcp-double")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return Install{}, fmt.Errorf("build the DMTCP test double: %v\n%s", err, out)

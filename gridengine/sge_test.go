@@ -1,4 +1,4 @@
-package sge
+package gridengine
 
 import (
 	"fmt"
