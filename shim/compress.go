@@ -115,17 +115,8 @@ func (s *supervisor) compressWithin(g *ckptstore.Generation) {
 		s.log.Printf("generation %d not compressed within --compress-budget %s (%v); it leaves uncompressed", g.Manifest.Generation, s.opts.CompressBudget, err)
 		return
 	}
-	s.log.Printf("generation %d compressed: %s in %s", g.Manifest.Generation, sizes(g, z), time.Since(start).Round(time.Millisecond))
-}
-
-func sizes(before, after *ckptstore.Generation) string {
-	total := func(g *ckptstore.Generation) (n int64) {
-		for _, f := range g.Manifest.Files {
-			n += f.Size
-		}
-		return n
-	}
-	return fmt.Sprintf("%.1f MB to %.1f MB", float64(total(before))/1e6, float64(total(after))/1e6)
+	s.log.Printf("generation %d compressed: %.1f MB to %.1f MB in %s", g.Manifest.Generation,
+		float64(g.Manifest.Size())/1e6, float64(z.Manifest.Size())/1e6, time.Since(start).Round(time.Millisecond))
 }
 
 // compressMain is the shim as CompressRole: it compresses the generation
@@ -155,16 +146,8 @@ func compressMain(args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	var raw, size int64
-	for _, f := range g.Manifest.Files {
-		size += f.Size
-		if f.Gzip {
-			raw += f.RawSize
-		} else {
-			raw += f.Size
-		}
-	}
-	fmt.Fprintf(os.Stderr, "generation %d: %.1f MB to %.1f MB in %s\n", g.Manifest.Generation, float64(raw)/1e6, float64(size)/1e6, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(os.Stderr, "generation %d: %.1f MB to %.1f MB in %s\n", g.Manifest.Generation,
+		float64(g.Manifest.RawSize())/1e6, float64(g.Manifest.Size())/1e6, time.Since(start).Round(time.Millisecond))
 	return 0
 }
 
@@ -190,8 +173,7 @@ func (s *supervisor) decompressForRestart(ctx context.Context, g *ckptstore.Gene
 		s.restartExtra = time.Duration(raw / 20e6 * int64(time.Second)) // gzip -d, about 20 MB/s at worst
 		return g.ImagePaths(), "", nil
 	}
-	var st syscall.Statfs_t
-	if syscall.Statfs(s.stage, &st) == nil && int64(st.Bavail)*st.Bsize < raw+raw/4 {
+	if free, ok := freeSpace(s.stage); ok && free < raw+raw/4 {
 		if noGzip != nil {
 			return nil, "", fmt.Errorf("the checkpoint's images are compressed, this node has no gzip for DMTCP to read them with, and %s has too little room to unpack them (%.1f MB): install gzip or free space", s.stage, float64(raw)/1e6)
 		}

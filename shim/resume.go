@@ -38,13 +38,9 @@ func (s *supervisor) resumable() (*ckptstore.Generation, error) {
 	}
 	switch {
 	case gen != nil:
-		var bytes int64
-		for _, f := range gen.Manifest.Files {
-			bytes += f.Size
-		}
-		s.lastSize = rawSize(gen)
+		s.lastSize = gen.Manifest.RawSize()
 		s.log.Printf("checkpoint generation %d verified: %d file(s), %.1f MB in %s",
-			gen.Manifest.Generation, len(gen.Manifest.Files), float64(bytes)/1e6, time.Since(start).Round(time.Millisecond))
+			gen.Manifest.Generation, len(gen.Manifest.Files), float64(gen.Manifest.Size())/1e6, time.Since(start).Round(time.Millisecond))
 		if len(damaged) > 0 {
 			s.warn("falling back to checkpoint generation %d, the newest usable one: the job resumes from there and does again the work done after it", gen.Manifest.Generation)
 		}
@@ -160,11 +156,10 @@ func (s *supervisor) awaitRestart(ctx context.Context) error {
 // was (or may have been) a full disk: DMTCP reports that only as its own
 // failure.
 func spaceHint(err error, dir string) string {
-	var st syscall.Statfs_t
-	if dir == "" || syscall.Statfs(dir, &st) != nil {
+	free, ok := freeSpace(dir)
+	if !ok {
 		return ""
 	}
-	free := int64(st.Bavail) * st.Bsize
 	if errors.Is(err, syscall.ENOSPC) || free < 64<<20 {
 		return fmt.Sprintf(" (the file system of %s has %.1f MB free: no space left?)", dir, float64(free)/1e6)
 	}
@@ -181,29 +176,34 @@ func (s *supervisor) noRoom() string {
 		return ""
 	}
 	need := s.lastSize + s.lastSize/4
-	var stage, store syscall.Statfs_t
-	if syscall.Statfs(s.stage, &stage) != nil || syscall.Statfs(s.store.Dir(), &store) != nil {
+	stageFree, ok1 := freeSpace(s.stage)
+	storeFree, ok2 := freeSpace(s.store.Dir())
+	if !ok1 || !ok2 {
 		return ""
 	}
-	free := func(st syscall.Statfs_t) int64 { return int64(st.Bavail) * st.Bsize }
-	if free(stage) < need {
-		return fmt.Sprintf("the staging file system (%s) has %.1f MB free and the last checkpoint took %.1f MB", s.stage, float64(free(stage))/1e6, float64(s.lastSize)/1e6)
+	if stageFree < need {
+		return fmt.Sprintf("the staging file system (%s) has %.1f MB free and the last checkpoint took %.1f MB", s.stage, float64(stageFree)/1e6, float64(s.lastSize)/1e6)
 	}
-	if stage.Fsid != store.Fsid && free(store) < need {
-		return fmt.Sprintf("the checkpoint directory's file system (%s) has %.1f MB free and the last checkpoint took %.1f MB", s.store.Dir(), float64(free(store))/1e6, float64(s.lastSize)/1e6)
+	// Hard links cost the checkpoint directory nothing on the same file
+	// system; on another, the store copies the images.
+	if !sameFS(s.stage, s.store.Dir()) && storeFree < need {
+		return fmt.Sprintf("the checkpoint directory's file system (%s) has %.1f MB free and the last checkpoint took %.1f MB", s.store.Dir(), float64(storeFree)/1e6, float64(s.lastSize)/1e6)
 	}
 	return ""
 }
 
-// rawSize is what a generation's files take uncompressed: what DMTCP, which
-// writes uncompressed images, needs for the next checkpoint.
-func rawSize(g *ckptstore.Generation) (n int64) {
-	for _, f := range g.Manifest.Files {
-		if f.Gzip && f.RawSize > 0 {
-			n += f.RawSize
-		} else {
-			n += f.Size
-		}
+// freeSpace is what an unprivileged writer can still put on dir's file
+// system.
+func freeSpace(dir string) (int64, bool) {
+	var st syscall.Statfs_t
+	if dir == "" || syscall.Statfs(dir, &st) != nil {
+		return 0, false
 	}
-	return n
+	return int64(st.Bavail) * st.Bsize, true
+}
+
+// sameFS reports whether two paths are on one file system.
+func sameFS(a, b string) bool {
+	var sa, sb syscall.Stat_t
+	return syscall.Stat(a, &sa) == nil && syscall.Stat(b, &sb) == nil && sa.Dev == sb.Dev
 }

@@ -697,13 +697,9 @@ func (s *supervisor) commit(ctx context.Context, d checkpointDone) (*ckptstore.G
 	if err := s.store.Prune(s.opts.KeepGenerations); err != nil {
 		s.log.Printf("warning: %v (they take disk space, but are never restarted from while a newer one is usable)", err)
 	}
-	var bytes int64
-	for _, f := range gen.Manifest.Files {
-		bytes += f.Size
-	}
-	s.lastSize = bytes
+	s.lastSize = gen.Manifest.RawSize()
 	s.log.Printf("checkpoint generation %d complete: %d process(es), %d image(s), %.1f MB, %s",
-		gen.Manifest.Generation, d.ckpt.Processes, len(d.ckpt.Images), float64(bytes)/1e6, d.ckpt.Duration.Round(time.Millisecond))
+		gen.Manifest.Generation, d.ckpt.Processes, len(d.ckpt.Images), float64(gen.Manifest.Size())/1e6, d.ckpt.Duration.Round(time.Millisecond))
 	if !d.stdio.Exact {
 		s.log.Printf("warning: the checkpoint was too quick to read the job's output sizes while it was suspended; after a restart a few lines of output may repeat")
 	}

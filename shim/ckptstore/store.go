@@ -126,6 +126,27 @@ type Manifest struct {
 	StageDir string `json:"stage_dir,omitempty"`
 }
 
+// Size is what the generation's files take on disk.
+func (m *Manifest) Size() (n int64) {
+	for _, f := range m.Files {
+		n += f.Size
+	}
+	return n
+}
+
+// RawSize is what they take uncompressed: what DMTCP, which writes
+// uncompressed images, needs for a checkpoint like this one.
+func (m *Manifest) RawSize() (n int64) {
+	for _, f := range m.Files {
+		if f.Gzip && f.RawSize > 0 {
+			n += f.RawSize
+		} else {
+			n += f.Size
+		}
+	}
+	return n
+}
+
 // Images lists the generation's images, in manifest order.
 func (m *Manifest) Images() []string {
 	var out []string
