@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -53,21 +52,6 @@ func TestCompressionOffTheCriticalPath(t *testing.T) {
 		wantOut, wantErr := expectArgv(t, j, argv)
 		dir := t.TempDir()
 		j.setup(t, dir)
-		// logged waits for this run of the shim (r, started when the log
-		// had from bytes) to log what.
-		logged := func(r *shimRun, from int64, what string) {
-			t.Helper()
-			waitFor(t, what, time.Minute, func() bool {
-				select {
-				case <-r.done:
-					t.Fatalf("the shim ended before logging %q; log:\n%s", what, r.log())
-				default:
-				}
-				data, _ := os.ReadFile(filepath.Join(dir, "shim.log"))
-				return int64(len(data)) > from && strings.Contains(string(data[from:]), what)
-			})
-		}
-		logSize := func() int64 { return sizeOf(filepath.Join(dir, "shim.log")) }
 
 		// A self-checkpoint exit within its budget leaves a compressed
 		// generation.
@@ -82,11 +66,10 @@ func TestCompressionOffTheCriticalPath(t *testing.T) {
 
 		// Resumed from it, a periodic checkpoint (SIGUSR2: exactly one)
 		// is compressed in the background; the vacate's is not.
-		from := logSize()
 		r = startShim(t, inst, dir, nil, argv)
-		logged(r, from, "restarted pid")
+		r.waitLog(t, "restarted pid")
 		r.cmd.Process.Signal(syscall.SIGUSR2)
-		logged(r, from, "compress: generation 2:")
+		r.waitLog(t, "compress: generation 2:")
 		r.cmd.Process.Signal(syscall.SIGTERM)
 		if code := r.wait(t, time.Minute); code != 85 {
 			t.Fatalf("vacate: exit %d; log:\n%s", code, r.log())
@@ -109,11 +92,10 @@ func TestCompressionOffTheCriticalPath(t *testing.T) {
 
 		// A vacate that meets a compression under way stops it at once
 		// and leaves with the previous generations as they were.
-		from = logSize()
 		r = startShim(t, inst, dir, nil, argv, "DMTCP_CONDOR_TEST_COMPRESS_DELAY=1h")
-		logged(r, from, "restarted pid")
+		r.waitLog(t, "restarted pid")
 		r.cmd.Process.Signal(syscall.SIGUSR2)
-		logged(r, from, "checkpoint generation 5 complete")
+		r.waitLog(t, "checkpoint generation 5 complete")
 		start := time.Now()
 		r.cmd.Process.Signal(syscall.SIGTERM)
 		if code := r.wait(t, time.Minute); code != 85 {

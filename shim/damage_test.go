@@ -223,25 +223,10 @@ func TestNoSpace(t *testing.T) {
 				// The disk fills while the job runs: periodic checkpoints
 				// fail, the job goes on.
 				r = startShim(t, inst, dir, append(opts, "--ckptint", "1"), argv)
-				logged := func(what string) {
-					t.Helper()
-					deadline := time.Now().Add(time.Minute)
-					for !fileContains(filepath.Join(dir, "shim.log"), what) {
-						select {
-						case <-r.done:
-							t.Fatalf("the shim ended before logging %q; log:\n%s", what, r.log())
-						default:
-						}
-						if time.Now().After(deadline) {
-							t.Fatalf("%q not logged in a minute; log:\n%s", what, r.log())
-						}
-						time.Sleep(10 * time.Millisecond)
-					}
-				}
-				logged("restarted pid")
+				r.waitLog(t, "restarted pid")
 				free := fill(t, small)
 				defer free()
-				logged("skipping this periodic checkpoint")
+				r.waitLog(t, "skipping this periodic checkpoint")
 				r.cmd.Process.Signal(syscall.SIGTERM)
 				code := r.wait(t, time.Minute)
 				if code != 247 {

@@ -155,6 +155,9 @@ type shimRun struct {
 	dir    string
 	stderr bytes.Buffer
 	done   chan struct{}
+	// logFrom is shim.log's size when this run started: what it logs
+	// comes after.
+	logFrom int64
 }
 
 // startShim starts the shim in dir with the usual HTCondor-style options.
@@ -169,7 +172,8 @@ func startShimWith(t *testing.T, inst dmtcptest.Install, dir string, opts []stri
 	t.Helper()
 	args := append([]string{"--dmtcp-prefix", inst.Prefix, "--log", "shim.log", "--stdout", "job.out", "--stderr", "job.err"}, opts...)
 	args = append(append(args, "--"), argv...)
-	r := &shimRun{cmd: exec.Command(shimBin, args...), dir: dir, done: make(chan struct{})}
+	r := &shimRun{cmd: exec.Command(shimBin, args...), dir: dir, done: make(chan struct{}),
+		logFrom: sizeOf(filepath.Join(dir, "shim.log"))}
 	r.cmd.Dir = dir
 	r.cmd.Env = append(os.Environ(), append([]string{"DMTCP_TMPDIR=" + tmpDir(t)}, env...)...)
 	r.cmd.Stderr = &r.stderr
@@ -221,6 +225,21 @@ func (r *shimRun) wait(t *testing.T, timeout time.Duration) int {
 		return -int(ws.Signal())
 	}
 	return ws.ExitStatus()
+}
+
+// waitLog waits until this run of the shim has logged what; it fails if
+// the shim ends first, or after a minute.
+func (r *shimRun) waitLog(t *testing.T, what string) {
+	t.Helper()
+	waitFor(t, what, time.Minute, func() bool {
+		select {
+		case <-r.done:
+			t.Fatalf("the shim ended before logging %q; log:\n%s", what, r.log())
+		default:
+		}
+		data, _ := os.ReadFile(filepath.Join(r.dir, "shim.log"))
+		return int64(len(data)) > r.logFrom && strings.Contains(string(data[r.logFrom:]), what)
+	})
 }
 
 func (r *shimRun) log() string {
