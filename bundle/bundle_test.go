@@ -370,20 +370,7 @@ func TestRealDMTCPBundleRunsJob(t *testing.T) {
 		cmd := exec.Command(filepath.Join(top, "bin", "shim_dmtcp"), "--log", "shim.log", "--stdout", "job.out", "--stderr", "job.err",
 			"--", "./counter", "60", "30", "0")
 		cmd.Dir, cmd.Env = job, env
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		if vacateAfter > 0 {
-			time.AfterFunc(vacateAfter, func() { _ = cmd.Process.Signal(syscall.SIGINT) })
-		}
-		err := cmd.Wait()
-		var ee *exec.ExitError
-		if err != nil && !errors.As(err, &ee) {
-			t.Fatal(err)
-		}
-		return cmd.ProcessState.ExitCode(), stderr.String()
+		return runShim(t, cmd, vacateAfter)
 	}
 	if code, stderr := run(900 * time.Millisecond); code != 85 {
 		log, _ := os.ReadFile(filepath.Join(job, "shim.log"))
@@ -427,4 +414,25 @@ func TestCheckName(t *testing.T) {
 			t.Errorf("checkName(%q) = %v, want ok=%v", tt.name, err, tt.ok)
 		}
 	}
+}
+
+// runShim runs a shim command, asking it to leave (SIGINT, HTCondor's
+// kill_sig) after vacateAfter when that is not 0, and returns its exit
+// code and stderr.
+func runShim(t *testing.T, cmd *exec.Cmd, vacateAfter time.Duration) (int, string) {
+	t.Helper()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if vacateAfter > 0 {
+		time.AfterFunc(vacateAfter, func() { _ = cmd.Process.Signal(syscall.SIGINT) })
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if err != nil && !errors.As(err, &ee) {
+		t.Fatal(err)
+	}
+	return cmd.ProcessState.ExitCode(), stderr.String()
 }

@@ -1,9 +1,7 @@
 package bundle
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -234,20 +232,7 @@ func checkpointRestartInRoot(t *testing.T, root, wd string, env []string, shims 
 	run := func(shim string, vacateAfter time.Duration) (int, string) {
 		args := append([]string{shim, "--log", "shim.log", "--stdout", "job.out", "--stderr", "job.err", "--no-compress", "--"}, argv...)
 		cmd := inRoot(root, wd, env, args...)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		if vacateAfter > 0 {
-			time.AfterFunc(vacateAfter, func() { _ = cmd.Process.Signal(syscall.SIGINT) })
-		}
-		err := cmd.Wait()
-		var ee *exec.ExitError
-		if err != nil && !errors.As(err, &ee) {
-			t.Fatal(err)
-		}
-		return cmd.ProcessState.ExitCode(), stderr.String()
+		return runShim(t, cmd, vacateAfter)
 	}
 	logOf := func() string {
 		b, _ := os.ReadFile(filepath.Join(root, wd, "shim.log"))
