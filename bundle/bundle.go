@@ -102,7 +102,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		say = func(string, ...any) {}
 	}
 	if err := CheckVersion(o.Version); err != nil {
-		return nil, fmt.Errorf("bundle: %w", err)
+		return nil, err
 	}
 	if o.MTime.IsZero() {
 		return nil, errors.New("bundle: no timestamp for the entries; set SOURCE_DATE_EPOCH or build inside the project's git checkout")
@@ -113,7 +113,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		if in != nil {
 			missing = in.Prefix + " has no " + strings.Join(in.Missing, ", ")
 		}
-		return nil, fmt.Errorf("bundle: DMTCP is incomplete (%s); give --dmtcp-prefix DIR of a complete install (dmtcp-condor locate shows what it finds)", missing)
+		return nil, badInput("Install", fmt.Errorf("DMTCP is incomplete (%s); give a complete install (dmtcp-condor locate shows what it finds)", missing))
 	}
 	target, err := targetArch(in)
 	if err != nil {
@@ -213,7 +213,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	}
 	out, err := OutputPath(outDir, name)
 	if err != nil {
-		return nil, fmt.Errorf("bundle: %w", err)
+		return nil, err
 	}
 	say("writing %s (%d entries)", out, len(entries))
 	res := &Result{Path: out, TopDir: TopDir(o.Version), SharedLibs: libs, Unresolved: unresolved, Licenses: lics, LicenseMissing: licMissing}
@@ -244,7 +244,8 @@ func orUnknown(v string) string {
 	return v
 }
 
-// fileName renders the name template and insists on a plain file name.
+// fileName renders the name template and insists on a plain file name;
+// its error is an *InputError for "NameTemplate" or "Compression".
 func fileName(o Options, target arch) (string, error) {
 	tmplText := o.NameTemplate
 	if tmplText == "" {
@@ -252,7 +253,7 @@ func fileName(o Options, target arch) (string, error) {
 	}
 	t, err := template.New("name").Option("missingkey=error").Parse(tmplText)
 	if err != nil {
-		return "", fmt.Errorf("--name-template %q: %w", tmplText, err)
+		return "", badInput("NameTemplate", fmt.Errorf("name template %q: %w", tmplText, err))
 	}
 	var b strings.Builder
 	ext := o.Compression
@@ -264,14 +265,14 @@ func fileName(o Options, target arch) (string, error) {
 	}
 	data := NameData{Version: o.Version, DMTCPVersion: orUnknown(o.Install.Version), Arch: target.uname, GOARCH: target.goarch, OS: "Linux", Ext: ext}
 	if err := t.Execute(&b, data); err != nil {
-		return "", fmt.Errorf("--name-template %q: %w (fields: .Version .DMTCPVersion .Arch .GOARCH .OS .Ext)", tmplText, err)
+		return "", badInput("NameTemplate", fmt.Errorf("name template %q: %w (fields: .Version .DMTCPVersion .Arch .GOARCH .OS .Ext)", tmplText, err))
 	}
 	name := b.String()
 	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00\n") {
-		return "", fmt.Errorf("--name-template %q gives %q, which is not a file name; write the directory with -o", tmplText, name)
+		return "", badInput("NameTemplate", fmt.Errorf("name template %q gives %q, which is not a file name; the template names only the file, not its directory", tmplText, name))
 	}
 	if !strings.HasSuffix(name, ".tar."+ext) {
-		return "", fmt.Errorf("--name-template %q gives %q, which does not end in .tar.%s as --compression %s writes; end it with .tar.{{.Ext}}", tmplText, name, ext, ext)
+		return "", badInput("NameTemplate", fmt.Errorf("name template %q gives %q, which does not end in .tar.%s as compression %s writes; end it with .tar.{{.Ext}}", tmplText, name, ext, ext))
 	}
 	return name, nil
 }

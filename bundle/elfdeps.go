@@ -96,21 +96,22 @@ func isELF(file string) bool {
 }
 
 // checkShim insists on a static shim for the bundle's architecture: the
-// shim must run on execute nodes whatever C library they have.
+// shim must run on execute nodes whatever C library they have. Its error
+// is an *InputError for "Shim".
 func checkShim(shim string, target arch) error {
 	if shim == "" {
-		return errors.New("bundle: no shim_dmtcp given; pass --shim PATH or run inside the dmtcp-condor source tree so it can be built")
+		return badInput("Shim", errors.New("no shim_dmtcp given; give a static one (Shim.Resolve finds or builds one)"))
 	}
 	f, err := elf.Open(shim)
 	if err != nil {
-		return fmt.Errorf("bundle: --shim %s: not an ELF program (%v); build it with CGO_ENABLED=0 go build ./cmd/shim_dmtcp", shim, err)
+		return badInput("Shim", fmt.Errorf("shim_dmtcp %s: not an ELF program (%v); build it with CGO_ENABLED=0 go build ./cmd/shim_dmtcp", shim, err))
 	}
 	defer f.Close()
 	if static, why := isStatic(f); !static {
-		return fmt.Errorf("bundle: --shim %s is not static (%s); build it with CGO_ENABLED=0 go build ./cmd/shim_dmtcp", shim, why)
+		return badInput("Shim", fmt.Errorf("shim_dmtcp %s is not static (%s); build it with CGO_ENABLED=0 go build ./cmd/shim_dmtcp", shim, why))
 	}
 	if target.goarch != "" && f.Machine != target.machine {
-		return fmt.Errorf("bundle: --shim %s is for %v but DMTCP is for %s; build it with GOARCH=%s CGO_ENABLED=0 go build ./cmd/shim_dmtcp", shim, f.Machine, target.uname, target.goarch)
+		return badInput("Shim", fmt.Errorf("shim_dmtcp %s is for %v but DMTCP is for %s; build it with GOARCH=%s CGO_ENABLED=0 go build ./cmd/shim_dmtcp", shim, f.Machine, target.uname, target.goarch))
 	}
 	return nil
 }

@@ -17,28 +17,30 @@ const VersionPattern = `^[0-9][0-9A-Za-z]*([.+~-][0-9A-Za-z]+)*$`
 
 var versionRE = regexp.MustCompile(VersionPattern)
 
-// CheckVersion validates a --version flag against VersionPattern.
+// CheckVersion validates a release version against VersionPattern. Its
+// error is an *InputError for "Version".
 func CheckVersion(v string) error {
 	switch {
 	case v == "":
-		return fmt.Errorf("--version is empty; give the release, such as 1.2.0")
+		return badInput("Version", fmt.Errorf("the release version is empty; give one such as 1.2.0"))
 	case len(v) > 64:
-		return fmt.Errorf("--version %q is longer than 64 characters", v)
+		return badInput("Version", fmt.Errorf("the release version %q is longer than 64 characters", v))
 	case !versionRE.MatchString(v):
-		return fmt.Errorf("--version %q is not a release version: it must match %s (a digit first, then letters and digits joined by single . + ~ or -, such as 1.2.0 or 1.2.0-rc1)", v, VersionPattern)
+		return badInput("Version", fmt.Errorf("the release version %q does not match %s (a digit first, then letters and digits joined by single . + ~ or -, such as 1.2.0 or 1.2.0-rc1)", v, VersionPattern))
 	}
 	return nil
 }
 
-// OutputPath joins dir (the -o flag) and a generated file name, and
-// refuses a name that would put the file anywhere but directly in dir.
+// OutputPath joins dir (the output directory) and a generated file name,
+// and refuses a name that would put the file anywhere but directly in
+// dir: an *InputError for "OutDir".
 func OutputPath(dir, name string) (string, error) {
 	if dir == "" {
 		dir = "."
 	}
 	out := filepath.Join(dir, name)
 	if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00\n") || filepath.Dir(out) != filepath.Clean(dir) {
-		return "", fmt.Errorf("the output file name %q is not a plain file name inside -o %s", name, dir)
+		return "", badInput("OutDir", fmt.Errorf("the output file name %q is not a plain file name inside the output directory %s", name, dir))
 	}
 	return out, nil
 }

@@ -24,7 +24,7 @@ const VersionVar = "github.com/dmtcp-condor/dmtcp-condor/shim.Version"
 // its source is, and how it says its version.
 type Program struct {
 	Name       string // shim_dmtcp
-	Flag       string // the flag that gives a ready binary: --shim
+	Input      string // the field that gives a ready binary: "Shim" (see InputError)
 	Package    string // its main package
 	VersionVar string // the variable -X stamps the version into
 	// VersionFormat is what "NAME --version" prints, with %s the version.
@@ -33,9 +33,9 @@ type Program struct {
 
 var (
 	// Shim is shim_dmtcp.
-	Shim = Program{Name: "shim_dmtcp", Flag: "--shim", Package: ShimPackage, VersionVar: VersionVar, VersionFormat: "shim_dmtcp %s"}
+	Shim = Program{Name: "shim_dmtcp", Input: "Shim", Package: ShimPackage, VersionVar: VersionVar, VersionFormat: "shim_dmtcp %s"}
 	// CLI is the dmtcp-condor tool.
-	CLI = Program{Name: "dmtcp-condor", Flag: "--cli", Package: "github.com/dmtcp-condor/dmtcp-condor/cmd/dmtcp-condor",
+	CLI = Program{Name: "dmtcp-condor", Input: "CLI", Package: "github.com/dmtcp-condor/dmtcp-condor/cmd/dmtcp-condor",
 		VersionVar: "main.version", VersionFormat: "dmtcp-condor version %s"}
 )
 
@@ -59,13 +59,21 @@ func (p Program) Build(ctx context.Context, dir, out, goarch, version string) er
 // built with -trimpath and CGO off, and saying version. It runs
 // "path --version" where it can run here; for another architecture it
 // can only insist that the version string is in the binary. It returns
-// what it checked.
+// what it checked; its error is an *InputError for p.Input.
 func (p Program) CheckRelease(ctx context.Context, path, goarch, version string) (string, error) {
-	rebuild := fmt.Sprintf("build it with CGO_ENABLED=0 GOARCH=%s go build -trimpath -ldflags \"-s -w -X %s=%s\" ./cmd/%s, or leave out %s to build it from the source tree",
-		goarch, p.VersionVar, version, p.Name, p.Flag)
+	checked, err := p.checkRelease(ctx, path, goarch, version)
+	if err != nil {
+		return "", badInput(p.Input, err)
+	}
+	return checked, nil
+}
+
+func (p Program) checkRelease(ctx context.Context, path, goarch, version string) (string, error) {
+	rebuild := fmt.Sprintf("build it with CGO_ENABLED=0 GOARCH=%s go build -trimpath -ldflags \"-s -w -X %s=%s\" ./cmd/%s, or give none to build it from the source tree",
+		goarch, p.VersionVar, version, p.Name)
 	f, err := elf.Open(path)
 	if err != nil {
-		return "", fmt.Errorf("%s %s: not an ELF program (%v); %s", p.Flag, path, err, rebuild)
+		return "", fmt.Errorf("%s %s: not an ELF program (%v); %s", p.Name, path, err, rebuild)
 	}
 	static, why := isStatic(f)
 	stripped := f.Section(".symtab") == nil
@@ -73,31 +81,31 @@ func (p Program) CheckRelease(ctx context.Context, path, goarch, version string)
 	a, err := ArchOf(path)
 	switch {
 	case err != nil:
-		return "", fmt.Errorf("%s: %w", p.Flag, err)
+		return "", fmt.Errorf("%s: %w", p.Name, err)
 	case a != goarch:
-		return "", fmt.Errorf("%s %s is for %s, not %s; %s", p.Flag, path, a, goarch, rebuild)
+		return "", fmt.Errorf("%s %s is for %s, not %s; %s", p.Name, path, a, goarch, rebuild)
 	case !static:
-		return "", fmt.Errorf("%s %s is not static (%s): a development build; %s", p.Flag, path, why, rebuild)
+		return "", fmt.Errorf("%s %s is not static (%s): a development build; %s", p.Name, path, why, rebuild)
 	case !stripped:
-		return "", fmt.Errorf("%s %s is not stripped (it has a symbol table): a development build; %s", p.Flag, path, rebuild)
+		return "", fmt.Errorf("%s %s is not stripped (it has a symbol table): a development build; %s", p.Name, path, rebuild)
 	}
 	bi, err := buildinfo.ReadFile(path)
 	if err != nil {
-		return "", fmt.Errorf("%s %s: no Go build information (%v); %s", p.Flag, path, err, rebuild)
+		return "", fmt.Errorf("%s %s: no Go build information (%v); %s", p.Name, path, err, rebuild)
 	}
 	settings := map[string]string{}
 	for _, s := range bi.Settings {
 		settings[s.Key] = s.Value
 	}
 	if settings["-trimpath"] != "true" || settings["CGO_ENABLED"] != "0" {
-		return "", fmt.Errorf("%s %s was built without -trimpath or with cgo (-trimpath=%q CGO_ENABLED=%q); %s", p.Flag, path, settings["-trimpath"], settings["CGO_ENABLED"], rebuild)
+		return "", fmt.Errorf("%s %s was built without -trimpath or with cgo (-trimpath=%q CGO_ENABLED=%q); %s", p.Name, path, settings["-trimpath"], settings["CGO_ENABLED"], rebuild)
 	}
 	want := fmt.Sprintf(p.VersionFormat, version)
 	if goarch == runtime.GOARCH {
 		out, err := exec.CommandContext(ctx, path, "--version").Output()
 		got := strings.TrimSpace(string(out))
 		if err != nil || got != want {
-			return "", fmt.Errorf("%s %s --version says %q, not %q (%v); %s", p.Flag, path, got, want, err, rebuild)
+			return "", fmt.Errorf("%s %s --version says %q, not %q (%v); %s", p.Name, path, got, want, err, rebuild)
 		}
 		return fmt.Sprintf("%s: static, stripped, -trimpath, --version says %s", p.Name, version), nil
 	}
@@ -108,14 +116,14 @@ func (p Program) CheckRelease(ctx context.Context, path, goarch, version string)
 		return "", err
 	}
 	if !bytes.Contains(data, []byte(version)) {
-		return "", fmt.Errorf("%s %s does not hold the version %s; %s", p.Flag, path, version, rebuild)
+		return "", fmt.Errorf("%s %s does not hold the version %s; %s", p.Name, path, version, rebuild)
 	}
 	return fmt.Sprintf("%s: static, stripped, -trimpath, holds %s (not run: %s)", p.Name, version, goarch), nil
 }
 
 // Source says where a release binary may come from.
 type Source struct {
-	Path string // given by the user (--shim, --cli): used only if it is a release build
+	Path string // given by the user: used only if it is a release build
 	// Candidates are ready binaries tried next: a release keeps shim_dmtcp
 	// beside dmtcp-condor, a package in ../libexec/dmtcp-condor/, and the
 	// running dmtcp-condor may itself be a release build.
@@ -147,7 +155,7 @@ func (p Program) Resolve(ctx context.Context, s Source) (path, how string, clean
 		if err != nil {
 			return "", "", nothing, err
 		}
-		return s.Path, p.Flag + " " + s.Path + " (" + checked + ")", nothing, nil
+		return s.Path, s.Path + " (" + checked + ")", nothing, nil
 	}
 	for _, c := range s.Candidates {
 		if checked, err := p.CheckRelease(ctx, c, s.GOARCH, s.Version); err == nil {
@@ -162,10 +170,10 @@ func (p Program) Resolve(ctx context.Context, s Source) (path, how string, clean
 	out := filepath.Join(tmp, p.Name)
 	if err := p.Build(ctx, s.Dir, out, s.GOARCH, s.Version); err != nil {
 		cleanup()
-		return "", "", nothing, fmt.Errorf("no release build of %s %s for %s at hand, and building one failed; give %s PATH (a static, stripped %s %s for %s) or run inside the dmtcp-condor source tree: %w",
-			p.Name, s.Version, s.GOARCH, p.Flag, p.Name, s.Version, s.GOARCH, err)
+		return "", "", nothing, badInput(p.Input, fmt.Errorf("no release build of %s %s for %s at hand, and building one failed; give one (static and stripped) or run inside the dmtcp-condor source tree: %w",
+			p.Name, s.Version, s.GOARCH, err))
 	}
-	checked, err := p.CheckRelease(ctx, out, s.GOARCH, s.Version)
+	checked, err := p.checkRelease(ctx, out, s.GOARCH, s.Version)
 	if err != nil {
 		cleanup()
 		return "", "", nothing, fmt.Errorf("the %s built from source is not a release build: %w", p.Name, err)

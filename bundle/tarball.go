@@ -22,11 +22,11 @@ import (
 	"github.com/mholt/archives"
 )
 
-// Compressions are the bundle's formats, by --compression name: the
-// file name's extension after ".tar.".
+// Compressions are the bundle's formats, by the name Options.Compression
+// gives: the file name's extension after ".tar.".
 var Compressions = []string{"gz", "zst", "xz"}
 
-// compression is the writer of --compression c. Each writes the same bytes
+// compression is the writer of compression c. Each writes the same bytes
 // for the same input: zstd with one encoder goroutine (several would split
 // the input by timing) and xz single-threaded, both through mholt/archives;
 // gzip through the standard library, without name or time, because
@@ -41,7 +41,7 @@ func compression(c string) (archives.Compressor, error) {
 	case "xz":
 		return archives.Xz{}, nil
 	}
-	return nil, fmt.Errorf("--compression %q: use one of %s", c, strings.Join(Compressions, ", "))
+	return nil, badInput("Compression", fmt.Errorf("compression %q: use one of %s", c, strings.Join(Compressions, ", ")))
 }
 
 // stdGzip is compress/gzip as an archives.Compressor.

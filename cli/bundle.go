@@ -161,7 +161,7 @@ func runBundle(ctx context.Context, o *BundleOptions) error {
 		ctx = context.Background()
 	}
 	if err := bundle.CheckVersion(o.Version); err != nil {
-		return fmt.Errorf("bundle: %w", err)
+		return releaseError("bundle", err)
 	}
 	getenv, self := processEnv(o.Getenv, o.Self)
 	say := progress(o.IO, o.Quiet)
@@ -184,9 +184,12 @@ func runBundle(ctx context.Context, o *BundleOptions) error {
 	goarch := bundle.TargetGOARCH(in, runtime.GOARCH)
 	shim, how, cleanup, err := bundle.Shim.Resolve(ctx, bundle.Source{Path: o.Shim, Candidates: bundle.ShimCandidates(self), GOARCH: goarch, Version: o.Version})
 	if err != nil {
-		return fmt.Errorf("bundle: %w", err)
+		return releaseError("bundle", err)
 	}
 	defer cleanup()
+	if o.Shim != "" {
+		how = "--shim " + how
+	}
 	say("shim_dmtcp: %s", how)
 	var libPath []string
 	if v := getenv("LD_LIBRARY_PATH"); v != "" {
@@ -197,7 +200,7 @@ func runBundle(ctx context.Context, o *BundleOptions) error {
 		MTime: when, LibPath: libPath, Progress: say,
 	})
 	if err != nil {
-		return err
+		return releaseError("bundle", err)
 	}
 	if !o.Quiet {
 		fmt.Fprintf(o.IO.ErrOut, "wrote %s (%.1f MB, sha256 %s)\nverified: %s\n", res.Path, float64(res.Size)/1e6, res.SHA256, res.Verified)

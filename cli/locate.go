@@ -89,7 +89,8 @@ func findDMTCP(prefix string, getenv func(string) string, sysroot string) (*dmtc
 		s.Path = getenv("PATH")
 		s.Roots = dmtcp.KnownRoots(sysroot, getenv)
 	}
-	return dmtcp.Locate(s)
+	in, err := dmtcp.Locate(s)
+	return in, dmtcp.PrefixHint(err, "--dmtcp-prefix")
 }
 
 func runLocate(ctx context.Context, o *LocateOptions) error {

@@ -89,7 +89,7 @@ func runPackage(ctx context.Context, o *PackageOptions) error {
 		return fmt.Errorf("package: --format %q: use deb or rpm", o.Format)
 	}
 	if err := bundle.CheckVersion(o.Version); err != nil {
-		return fmt.Errorf("package: %w", err)
+		return releaseError("package", err)
 	}
 	getenv, self := processEnv(o.Getenv, o.Self)
 	when, from, err := bundle.SourceDate(ctx, getenv, ".", o.Version)
@@ -111,7 +111,7 @@ func runPackage(ctx context.Context, o *PackageOptions) error {
 	}
 	maintainer, err := packaging.Maintainer(ctx, o.Maintainer, getenv, ".")
 	if err != nil {
-		return fmt.Errorf("package: %w", err)
+		return releaseError("package", err)
 	}
 	say("maintainer %s", maintainer)
 	if err := packaging.Stage(stage, assets, o.Version, when, maintainer, "."); err != nil {
@@ -134,14 +134,20 @@ func runPackage(ctx context.Context, o *PackageOptions) error {
 	// from the source tree.
 	cliBin, cliHow, cleanCLI, err := bundle.CLI.Resolve(ctx, bundle.Source{Path: o.CLI, Candidates: []string{self}, GOARCH: goarch, Version: o.Version})
 	if err != nil {
-		return fmt.Errorf("package: %w", err)
+		return releaseError("package", err)
 	}
 	defer cleanCLI()
 	shim, shimHow, cleanShim, err := bundle.Shim.Resolve(ctx, bundle.Source{Path: o.Shim, Candidates: bundle.ShimCandidates(self), GOARCH: goarch, Version: o.Version})
 	if err != nil {
-		return fmt.Errorf("package: %w", err)
+		return releaseError("package", err)
 	}
 	defer cleanShim()
+	if o.CLI != "" {
+		cliHow = "--cli " + cliHow
+	}
+	if o.Shim != "" {
+		shimHow = "--shim " + shimHow
+	}
 	say("dmtcp-condor: %s", cliHow)
 	say("shim_dmtcp: %s", shimHow)
 	res, err := packaging.Build(packaging.Options{
@@ -149,7 +155,7 @@ func runPackage(ctx context.Context, o *PackageOptions) error {
 		MTime: when, Maintainer: maintainer, OutDir: o.OutDir,
 	})
 	if err != nil {
-		return err
+		return releaseError("package", err)
 	}
 	if !o.Quiet {
 		fmt.Fprintf(o.IO.ErrOut, "wrote %s (%.1f MB, sha256 %s)\ncontents: %d files and %d links, dated %s (from %s), maintainer %s\nchecked: %s; %s\n",

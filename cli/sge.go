@@ -364,7 +364,11 @@ func runSGESweep(o *SGESweepOptions) error {
 			n++
 			fmt.Fprintf(o.IO.Out, "%s %s: %s\n", verb, filepath.Join(o.CkptDir, e.Name), e.Why)
 		} else {
-			fmt.Fprintf(o.IO.ErrOut, "kept %s: %s\n", filepath.Join(o.CkptDir, e.Name), e.Why)
+			why := e.Why
+			if e.Recent {
+				why += " (--older-than)"
+			}
+			fmt.Fprintf(o.IO.ErrOut, "kept %s: %s\n", filepath.Join(o.CkptDir, e.Name), why)
 		}
 	}
 	if err != nil {

@@ -49,8 +49,8 @@ type Install struct {
 	Missing []string `json:"missing,omitempty"`
 }
 
-// Search says where to look for DMTCP, in order: an explicit prefix (the
-// shim's --dmtcp-prefix), the job's working directory (a bundle
+// Search says where to look for DMTCP, in order: an explicit prefix (a
+// command's option), the job's working directory (a bundle
 // transferred with the job), the directory the shim itself sits in (an
 // extracted bundle), $DMTCP_PREFIX, PATH, and then Roots.
 type Search struct {
@@ -72,7 +72,9 @@ var ErrNotFound = errors.New("DMTCP not found")
 
 // NotFoundError says where Locate looked and which installs it found with
 // pieces missing, so a caller can print (or encode) exactly what is
-// missing rather than only that something is.
+// missing rather than only that something is. Its message names no
+// command's option: a command adds how its user names an install with
+// PrefixHint.
 type NotFoundError struct {
 	Looked  []string   // the places searched, in order ("PATH" for all of $PATH)
 	Partial []*Install // installs with a launch command but Missing pieces
@@ -85,11 +87,26 @@ func (e *NotFoundError) Error() string {
 		for _, in := range e.Partial {
 			parts = append(parts, fmt.Sprintf("%s (found via %s) has no %s", in.Prefix, in.Where, strings.Join(in.Missing, ", ")))
 		}
-		return fmt.Sprintf("%v: incomplete install: %s: DMTCP needs bin/ and lib/dmtcp/ side by side; reinstall DMTCP there or give --dmtcp-prefix DIR of a complete install",
+		return fmt.Sprintf("%v: incomplete install: %s: DMTCP needs bin/ and lib/dmtcp/ side by side; reinstall DMTCP there",
 			ErrNotFound, strings.Join(parts, "; "))
 	}
-	return fmt.Sprintf("%v (looked in %s); transfer a dmtcp_condor_integration bundle with the job, or give --dmtcp-prefix DIR (the directory holding bin/dmtcp_launch)",
+	return fmt.Sprintf("%v (looked in %s); transfer a dmtcp_condor_integration bundle with the job",
 		ErrNotFound, strings.Join(e.Looked, ", "))
+}
+
+// PrefixHint adds to a Locate error how to name an install instead: with
+// flag, the option of the caller's command that sets Search.Prefix
+// ("--dmtcp-prefix"). Other errors come back as they are.
+func PrefixHint(err error, flag string) error {
+	var nf *NotFoundError
+	switch {
+	case !errors.As(err, &nf):
+		return err
+	case len(nf.Partial) > 0:
+		return fmt.Errorf("%w or give %s DIR of a complete install", err, flag)
+	default:
+		return fmt.Errorf("%w, or give %s DIR (the directory holding bin/dmtcp_launch)", err, flag)
+	}
 }
 
 // Is makes errors.Is(err, ErrNotFound) true for every NotFoundError.
@@ -101,8 +118,8 @@ var launchNames = []string{"dmtcp_launch", "dmtcp_checkpoint"}
 // Locate finds a DMTCP install. The error for a missing or partial install
 // is a *NotFoundError naming every place looked at and what was missing.
 func Locate(s Search) (*Install, error) {
-	// A relative prefix (a submit file's "--dmtcp-prefix .") means the
-	// directory the shim started in.
+	// A relative prefix (a submit file's ".") means the directory the
+	// shim started in.
 	if s.Prefix != "" && !filepath.IsAbs(s.Prefix) {
 		if abs, err := filepath.Abs(s.Prefix); err == nil {
 			s.Prefix = abs
@@ -116,8 +133,8 @@ func Locate(s Search) (*Install, error) {
 		}
 	}
 	if s.Prefix != "" {
-		add(filepath.Join(s.Prefix, "bin"), "--dmtcp-prefix "+s.Prefix)
-		add(s.Prefix, "--dmtcp-prefix "+s.Prefix)
+		add(filepath.Join(s.Prefix, "bin"), "the given prefix "+s.Prefix)
+		add(s.Prefix, "the given prefix "+s.Prefix)
 	} else {
 		if s.Cwd != "" {
 			add(filepath.Join(s.Cwd, "bin"), "working directory (bin/)")

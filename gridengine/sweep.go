@@ -27,6 +27,7 @@ type SweepOptions struct {
 type SweepEntry struct {
 	Name    string // below CkptDir
 	Removed bool   // or would have been, with DryRun
+	Recent  bool   // kept because it changed within OlderThan
 	Why     string
 }
 
@@ -66,7 +67,7 @@ func Sweep(o SweepOptions) ([]SweepEntry, error) {
 		age := now.Sub(newestIn(path, st.ModTime()))
 		switch {
 		case age < o.OlderThan:
-			e.Why = fmt.Sprintf("changed %s ago, less than --older-than %s", age.Round(time.Second), o.OlderThan)
+			e.Recent, e.Why = true, fmt.Sprintf("changed %s ago, less than the minimum age %s", age.Round(time.Second), o.OlderThan)
 		case m[3] != "":
 			e.Removed, e.Why = true, "an earlier job's checkpoints that a new job with the same id moved aside"
 		default:

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dmtcp-condor/dmtcp-condor/bundle"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/goreleaser/chglog"
@@ -14,17 +15,18 @@ import (
 )
 
 // MaintainerEnv names the environment variable that gives the packages'
-// maintainer when --maintainer does not.
+// maintainer when the caller gives none.
 const MaintainerEnv = "DMTCP_CONDOR_MAINTAINER"
 
 // Maintainer is the packages' maintainer, "Name <email>", from the first
-// of: flag (--maintainer); $DMTCP_CONDOR_MAINTAINER; Debian's $DEBFULLNAME
+// of: given (a command's option); $DMTCP_CONDOR_MAINTAINER; Debian's $DEBFULLNAME
 // and $DEBEMAIL; the git identity (user.name, user.email) of the checkout
 // at dir, which is the documented default: whoever builds the release
-// answers for it, at an address that receives mail.
-func Maintainer(ctx context.Context, flag string, getenv func(string) string, dir string) (string, error) {
-	if flag != "" {
-		return checkMaintainer(flag, "--maintainer")
+// answers for it, at an address that receives mail. An error about given,
+// or about finding none, is a *bundle.InputError for "Maintainer".
+func Maintainer(ctx context.Context, given string, getenv func(string) string, dir string) (string, error) {
+	if given != "" {
+		return checkMaintainer(given, "")
 	}
 	if v := getenv(MaintainerEnv); v != "" {
 		return checkMaintainer(v, "$"+MaintainerEnv)
@@ -41,15 +43,19 @@ func Maintainer(ctx context.Context, flag string, getenv func(string) string, di
 	if name, mail := gitConfig("user.name"), gitConfig("user.email"); name != "" && mail != "" {
 		return checkMaintainer(name+" <"+mail+">", "git config user.name and user.email")
 	}
-	return "", fmt.Errorf("no maintainer for the package: give --maintainer 'Name <email>', set $%s, or set git config user.name and user.email", MaintainerEnv)
+	return "", &bundle.InputError{Input: "Maintainer", Err: fmt.Errorf("no maintainer for the package: give one as 'Name <email>', set $%s, or set git config user.name and user.email", MaintainerEnv)}
 }
 
 // checkMaintainer insists on "Name <user@host>" on one line: it goes into
-// control files and changelogs.
+// control files and changelogs. from says where m came from when not
+// from the caller: an *InputError for "Maintainer" names only those.
 func checkMaintainer(m, from string) (string, error) {
 	name, rest, ok := strings.Cut(m, " <")
 	mail, ok2 := strings.CutSuffix(rest, ">")
 	if !ok || !ok2 || strings.TrimSpace(name) == "" || !strings.Contains(mail, "@") || strings.ContainsAny(m, "\n\r") || strings.ContainsAny(mail, " <>") {
+		if from == "" {
+			return "", &bundle.InputError{Input: "Maintainer", Err: fmt.Errorf("maintainer %q is not 'Name <email>'", m)}
+		}
 		return "", fmt.Errorf("maintainer %q (from %s) is not 'Name <email>'", m, from)
 	}
 	return m, nil

@@ -94,23 +94,24 @@ type Result struct {
 
 // Build writes one package. Its name is nfpm's conventional one
 // (dmtcp-condor_1.2.0-1_amd64.deb, dmtcp-condor-1.2.0-1.x86_64.rpm).
+// An error about one of o's fields is a *bundle.InputError naming it.
 func Build(o Options) (*Result, error) {
 	if err := bundle.CheckVersion(o.Version); err != nil {
-		return nil, fmt.Errorf("package: %w", err)
+		return nil, err
 	}
 	if o.MTime.IsZero() {
 		return nil, fmt.Errorf("package: no timestamp; set SOURCE_DATE_EPOCH")
 	}
 	goarch, err := bundle.ArchOf(o.CLI)
 	if err != nil {
-		return nil, fmt.Errorf("package: the dmtcp-condor binary (--cli): %w", err)
+		return nil, &bundle.InputError{Input: "CLI", Err: fmt.Errorf("the dmtcp-condor binary: %w", err)}
 	}
 	if a, err := bundle.ArchOf(o.Shim); err != nil || a != goarch {
-		return nil, fmt.Errorf("package: shim_dmtcp %s (--shim) is not a %s program like %s (%v); build it with GOARCH=%s CGO_ENABLED=0 go build ./cmd/shim_dmtcp", o.Shim, goarch, o.CLI, err, goarch)
+		return nil, &bundle.InputError{Input: "Shim", Err: fmt.Errorf("shim_dmtcp %s is not a %s program like %s (%v); build it with GOARCH=%s CGO_ENABLED=0 go build ./cmd/shim_dmtcp", o.Shim, goarch, o.CLI, err, goarch)}
 	}
 	packager, err := nfpm.Get(o.Format)
 	if err != nil {
-		return nil, fmt.Errorf("package: --format %q: use deb or rpm", o.Format)
+		return nil, &bundle.InputError{Input: "Format", Err: fmt.Errorf("format %q: use deb or rpm", o.Format)}
 	}
 	info, err := o.info(goarch, o.Format)
 	if err != nil {
@@ -129,7 +130,7 @@ func Build(o Options) (*Result, error) {
 	}
 	out, err := bundle.OutputPath(outDir, packager.ConventionalFileName(info))
 	if err != nil {
-		return nil, fmt.Errorf("package: %w", err)
+		return nil, err
 	}
 	res := &Result{Path: out}
 	for _, c := range info.Contents {
@@ -155,9 +156,9 @@ func Build(o Options) (*Result, error) {
 
 // info is a fresh nfpm.Info for one format (Package changes its Contents).
 func (o Options) info(goarch, format string) (*nfpm.Info, error) {
-	maintainer, err := checkMaintainer(o.Maintainer, "--maintainer")
+	maintainer, err := checkMaintainer(o.Maintainer, "")
 	if err != nil {
-		return nil, fmt.Errorf("package: %w", err)
+		return nil, err
 	}
 	description := Description
 	if format == "deb" {
@@ -274,7 +275,7 @@ func stagedContents(staged string, mtime time.Time) (files.Contents, error) {
 			return nil
 		})
 		if err != nil {
-			return nil, fmt.Errorf("package: read staged files in %s (write them with dmtcp-condor package --stage DIR): %w", root, err)
+			return nil, fmt.Errorf("package: read staged files in %s (Stage writes them): %w", root, err)
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Destination < out[j].Destination })

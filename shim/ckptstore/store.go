@@ -180,6 +180,8 @@ type Store struct {
 }
 
 // ErrLocked means another shim is using the same checkpoint directory.
+// Open's error names the directory and the holder's pid; the program that
+// chose the directory adds how to give each job its own.
 var ErrLocked = errors.New("checkpoint directory in use")
 
 // Open creates (0700) and locks the checkpoint directory dir. Two shims in
@@ -205,7 +207,7 @@ func Open(dir string) (*Store, error) {
 		holder, _ := io.ReadAll(lock)
 		lock.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("%w: %s is locked by another shim_dmtcp (pid %s); give each job its own --ckpt-dir",
+			return nil, fmt.Errorf("%w: %s is locked by another shim_dmtcp (pid %s)",
 				ErrLocked, dir, strings.TrimSpace(string(holder)))
 		}
 		return nil, fmt.Errorf("lock %s: %w", dir, err)

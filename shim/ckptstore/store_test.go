@@ -262,8 +262,8 @@ func TestOneShimPerDirectory(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if _, err := Open(dir); !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), "--ckpt-dir") {
-		t.Fatalf("second Open: %v, want ErrLocked naming --ckpt-dir", err)
+	if _, err := Open(dir); !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), dir) {
+		t.Fatalf("second Open: %v, want ErrLocked naming %s", err, dir)
 	}
 	s.Close()
 	s2, err := Open(dir)
