@@ -260,17 +260,18 @@ func TestBundleRefuses(t *testing.T) {
 	}
 	in := fakeOpt(t)
 	for _, tt := range []struct {
-		name string
-		o    Options
-		want string
+		name  string
+		o     Options
+		want  string
+		input string // the field a *InputError names, if any
 	}{
-		{"incomplete DMTCP", Options{Install: incomplete}, "has no bin/dmtcp_command"},
-		{"dynamic shim", Options{Install: in, Shim: "/bin/true"}, "is not static"},
-		{"shim not ELF", Options{Install: in, Shim: launch}, "not an ELF program"},
-		{"slash in name", Options{Install: in, NameTemplate: "x/{{.Version}}.tar.gz"}, "not a file name"},
-		{"unknown field", Options{Install: in, NameTemplate: "{{.Platform}}.tar.gz"}, "--name-template"},
-		{"bad version", Options{Install: in, Version: "1.2 beta"}, `--version "1.2 beta"`},
-		{"no mtime", Options{Install: in, MTime: time.Time{}}, "SOURCE_DATE_EPOCH"},
+		{"incomplete DMTCP", Options{Install: incomplete}, "has no bin/dmtcp_command", "Install"},
+		{"dynamic shim", Options{Install: in, Shim: "/bin/true"}, "shim_dmtcp /bin/true is not static", "Shim"},
+		{"shim not ELF", Options{Install: in, Shim: launch}, "not an ELF program", "Shim"},
+		{"slash in name", Options{Install: in, NameTemplate: "x/{{.Version}}.tar.gz"}, "not a file name", "NameTemplate"},
+		{"unknown field", Options{Install: in, NameTemplate: "{{.Platform}}.tar.gz"}, `name template "{{.Platform}}.tar.gz"`, "NameTemplate"},
+		{"bad version", Options{Install: in, Version: "1.2 beta"}, `"1.2 beta" is not a release version`, "Version"},
+		{"no mtime", Options{Install: in, MTime: time.Time{}}, "SOURCE_DATE_EPOCH", ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			o := tt.o
@@ -287,6 +288,10 @@ func TestBundleRefuses(t *testing.T) {
 			_, err := Build(context.Background(), o)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want one mentioning %q", err, tt.want)
+			}
+			var bad *InputError
+			if got := errors.As(err, &bad); got != (tt.input != "") || got && bad.Input != tt.input {
+				t.Errorf("err = %#v, want an InputError for %q", err, tt.input)
 			}
 		})
 	}

@@ -62,7 +62,7 @@ func TestBundleCompressions(t *testing.T) {
 		t.Errorf("a .tar.gz name with --compression zst: %v", err)
 	}
 	_, err = Build(context.Background(), Options{Version: "1.2.0", Install: in, Shim: shimBin, MTime: mtime, OutDir: t.TempDir(), Compression: "bz2"})
-	if err == nil || !strings.Contains(err.Error(), `--compression "bz2": use one of gz, zst, xz`) {
+	if err == nil || !strings.Contains(err.Error(), `compression "bz2": use one of gz, zst, xz`) {
 		t.Errorf("--compression bz2: %v", err)
 	}
 }

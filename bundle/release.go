@@ -24,9 +24,9 @@ func CheckVersion(v string) error {
 	case v == "":
 		return badInput("Version", fmt.Errorf("the release version is empty; give one such as 1.2.0"))
 	case len(v) > 64:
-		return badInput("Version", fmt.Errorf("the release version %q is longer than 64 characters", v))
+		return badInput("Version", fmt.Errorf("release version %q is longer than 64 characters", v))
 	case !versionRE.MatchString(v):
-		return badInput("Version", fmt.Errorf("the release version %q does not match %s (a digit first, then letters and digits joined by single . + ~ or -, such as 1.2.0 or 1.2.0-rc1)", v, VersionPattern))
+		return badInput("Version", fmt.Errorf("%q is not a release version: it must match %s (a digit first, then letters and digits joined by single . + ~ or -, such as 1.2.0 or 1.2.0-rc1)", v, VersionPattern))
 	}
 	return nil
 }

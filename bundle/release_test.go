@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -31,8 +32,9 @@ func TestCheckVersion(t *testing.T) {
 		if (err == nil) != tt.ok {
 			t.Errorf("CheckVersion(%q) = %v, want ok=%v", tt.v, err, tt.ok)
 		}
-		if err != nil && !strings.Contains(err.Error(), "--version") {
-			t.Errorf("CheckVersion(%q) = %v: does not name --version", tt.v, err)
+		var in *InputError
+		if err != nil && (!errors.As(err, &in) || in.Input != "Version") {
+			t.Errorf("CheckVersion(%q) = %v: not an InputError for Version", tt.v, err)
 		}
 	}
 }
@@ -54,8 +56,9 @@ func TestOutputPath(t *testing.T) {
 		if got != tt.want || (err == nil) != (tt.want != "") {
 			t.Errorf("OutputPath(%q, %q) = %q, %v; want %q", tt.dir, tt.name, got, err, tt.want)
 		}
-		if err != nil && !strings.Contains(err.Error(), "-o") {
-			t.Errorf("OutputPath error %v does not name -o", err)
+		var in *InputError
+		if err != nil && (!errors.As(err, &in) || in.Input != "OutDir" || !strings.Contains(err.Error(), "output directory")) {
+			t.Errorf("OutputPath error %v is not an InputError for OutDir naming the output directory", err)
 		}
 	}
 }

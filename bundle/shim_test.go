@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -46,7 +47,7 @@ func TestResolveShim(t *testing.T) {
 		wantHow string // or the error
 		fails   bool
 	}{
-		{"given release", Source{Path: shimBin, GOARCH: runtime.GOARCH, Version: "1.2.0"}, shimBin, "--shim " + shimBin + " (shim_dmtcp: static, stripped, -trimpath, --version says 1.2.0)", false},
+		{"given release", Source{Path: shimBin, GOARCH: runtime.GOARCH, Version: "1.2.0"}, shimBin, shimBin + " (shim_dmtcp: static, stripped, -trimpath, --version says 1.2.0)", false},
 		{"given, another version", Source{Path: shimBin, GOARCH: runtime.GOARCH, Version: "1.3.0"}, "", `--version says "shim_dmtcp 1.2.0", not "shim_dmtcp 1.3.0"`, true},
 		{"given development build", Source{Path: dev, GOARCH: runtime.GOARCH, Version: "1.2.0"}, "", "is not stripped", true},
 		{"given dynamic", Source{Path: "/bin/true", GOARCH: runtime.GOARCH, Version: "1.2.0"}, "", "is not static", true},
@@ -60,8 +61,9 @@ func TestResolveShim(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p, how, cleanup, err := Shim.Resolve(ctx, tt.src)
 			if tt.fails {
-				if err == nil || !strings.Contains(err.Error(), tt.wantHow) || !strings.Contains(err.Error(), "--shim") {
-					t.Errorf("err = %v, want one naming --shim and %q", err, tt.wantHow)
+				var in *InputError
+				if !errors.As(err, &in) || in.Input != "Shim" || !strings.Contains(err.Error(), tt.wantHow) || !strings.Contains(err.Error(), "shim_dmtcp "+tt.src.Path) {
+					t.Errorf("err = %v, want an InputError for Shim naming shim_dmtcp %s and %q", err, tt.src.Path, tt.wantHow)
 				}
 				return
 			}

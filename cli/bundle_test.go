@@ -56,7 +56,7 @@ func TestBundleCommandErrors(t *testing.T) {
 		{"no version", []string{"bundle", "--dmtcp-prefix", layout(t, "opt", "opt", "dmtcp")}, `required flag(s) "version" not set`},
 		{"incomplete DMTCP", []string{"bundle", "--version", "1.2.0", "--dmtcp-prefix", layout(t, "broken", "opt", "dmtcp")}, "has no bin/dmtcp_command"},
 		{"DMTCP 1.x", []string{"bundle", "--version", "1.2.0", "--dmtcp-prefix", layout(t, "dmtcp1", "usr")}, "1.x names"},
-		{"dynamic shim", []string{"bundle", "--version", "1.2.0", "--dmtcp-prefix", layout(t, "opt", "opt", "dmtcp"), "--shim", "/bin/true", "-o", t.TempDir()}, "is not static"},
+		{"dynamic shim", []string{"bundle", "--version", "1.2.0", "--dmtcp-prefix", layout(t, "opt", "opt", "dmtcp"), "--shim", "/bin/true", "-o", t.TempDir()}, "--shim: shim_dmtcp /bin/true is not static"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			code, _, errOut := run(t, "", tt.args...)

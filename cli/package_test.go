@@ -324,8 +324,8 @@ func TestPackageReleaseBinaries(t *testing.T) {
 	}{
 		{"built from source", []string{"--shim", shim}, "1.2.0", "checked: built from source for " + runtime.GOARCH + " (dmtcp-condor: static, stripped, -trimpath, --version says 1.2.0)", false},
 		{"release --cli", []string{"--cli", tool, "--shim", shim}, "1.2.0", "checked: --cli " + tool, false},
-		{"development --cli", []string{"--cli", dev, "--shim", shim}, "1.2.0", "--cli " + dev + " is not", true},
-		{"--cli of another version", []string{"--cli", tool, "--shim", shim}, "1.3.0", `--cli ` + tool + ` --version says "dmtcp-condor version 1.2.0", not "dmtcp-condor version 1.3.0"`, true},
+		{"development --cli", []string{"--cli", dev, "--shim", shim}, "1.2.0", "package: --cli: dmtcp-condor " + dev + " is not", true},
+		{"--cli of another version", []string{"--cli", tool, "--shim", shim}, "1.3.0", `package: --cli: dmtcp-condor ` + tool + ` --version says "dmtcp-condor version 1.2.0", not "dmtcp-condor version 1.3.0"`, true},
 		{"--shim of another version", []string{"--cli", tool, "--shim", shim}, "1.3.0-rc1", "--version says", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -22,10 +22,10 @@ func TestReleaseVersionRefused(t *testing.T) {
 		"stage":       {"package", "--stage"},
 	}
 	for _, tt := range []struct{ name, version, want string }{
-		{"path out of -o", "1/../../../escaped", `--version "1/../../../escaped" is not a release version`},
-		{"dots", "..", `--version ".." is not a release version`},
-		{"newline injects a field", "1.2.0\nPre-Depends: evilpkg", `--version "1.2.0\nPre-Depends: evilpkg"`},
-		{"empty", "", "--version is empty"},
+		{"path out of -o", "1/../../../escaped", `--version: "1/../../../escaped" is not a release version`},
+		{"dots", "..", `--version: ".." is not a release version`},
+		{"newline injects a field", "1.2.0\nPre-Depends: evilpkg", `--version: "1.2.0\nPre-Depends: evilpkg"`},
+		{"empty", "", "--version: the release version is empty"},
 		{"space", "1.2 beta", "is not a release version"},
 		{"leading v", "v1.2.0", "is not a release version"},
 		{"trailing separator", "1.2.", "is not a release version"},

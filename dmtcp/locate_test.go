@@ -225,11 +225,55 @@ func TestLocateNothingNamesWhereItLooked(t *testing.T) {
 	if !errors.As(err, &nf) || len(nf.Partial) != 0 {
 		t.Fatalf("err = %v, want not found with nothing partial", err)
 	}
-	for _, w := range []string{filepath.Join(empty, "bin"), filepath.Join(empty, "nope", "bin"), "PATH", filepath.Join(empty, "opt", "dmtcp", "bin"), "--dmtcp-prefix"} {
+	for _, w := range []string{filepath.Join(empty, "bin"), filepath.Join(empty, "nope", "bin"), "PATH", filepath.Join(empty, "opt", "dmtcp", "bin")} {
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("error does not mention %q: %v", w, err)
 		}
 	}
+}
+
+// Locate's errors name no command's option; each command adds its own
+// with PrefixHint, worded for what was found.
+func TestPrefixHint(t *testing.T) {
+	broken := filepath.Join(layoutRoot(t, "broken"), "opt", "dmtcp")
+	empty := t.TempDir()
+	other := errors.New("some other error")
+	for _, tt := range []struct {
+		name string
+		err  error
+		want string // the whole message ends so
+	}{
+		{"incomplete", locateErr(t, Search{Prefix: broken}), "; reinstall DMTCP there or give --opt DIR of a complete install"},
+		{"nothing", locateErr(t, Search{Cwd: empty}), "; transfer a dmtcp_condor_integration bundle with the job, or give --opt DIR (the directory holding bin/dmtcp_launch)"},
+		{"another error", other, "some other error"},
+		{"no error", nil, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.err != nil && strings.Contains(tt.err.Error(), "--") {
+				t.Errorf("Locate's error names an option: %v", tt.err)
+			}
+			got := PrefixHint(tt.err, "--opt")
+			if tt.err == nil {
+				if got != nil {
+					t.Errorf("PrefixHint(nil) = %v", got)
+				}
+				return
+			}
+			if !strings.HasSuffix(got.Error(), tt.want) || !errors.Is(got, tt.err) {
+				t.Errorf("PrefixHint = %v, want %v ending in %q", got, tt.err, tt.want)
+			}
+		})
+	}
+}
+
+// locateErr is Locate's error for s, which must find nothing.
+func locateErr(t *testing.T, s Search) error {
+	t.Helper()
+	in, err := Locate(s)
+	if err == nil {
+		t.Fatalf("Locate(%+v) found %s", s, in.Prefix)
+	}
+	return err
 }
 
 func TestKnownRootsOrder(t *testing.T) {

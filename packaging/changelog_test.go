@@ -2,12 +2,14 @@ package packaging
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/dmtcp-condor/dmtcp-condor/bundle"
 	"github.com/goreleaser/chglog"
 	"gopkg.in/yaml.v3"
 )
@@ -33,8 +35,8 @@ func TestMaintainer(t *testing.T) {
 		{"environment", "", map[string]string{MaintainerEnv: "Env Person <env@example.org>", "DEBEMAIL": "d@example.org", "DEBFULLNAME": "D"}, repo, "Env Person <env@example.org>", ""},
 		{"Debian's variables", "", map[string]string{"DEBEMAIL": "deb@example.org", "DEBFULLNAME": "Deb Person"}, repo, "Deb Person <deb@example.org>", ""},
 		{"git identity, the default", "", nil, repo, "Git User <git@example.org>", ""},
-		{"nothing", "", nil, t.TempDir(), "", "give --maintainer 'Name <email>', set $DMTCP_CONDOR_MAINTAINER"},
-		{"no address", "Just A Name", nil, repo, "", `maintainer "Just A Name" (from --maintainer) is not 'Name <email>'`},
+		{"nothing", "", nil, t.TempDir(), "", "give one as 'Name <email>', set $DMTCP_CONDOR_MAINTAINER"},
+		{"no address", "Just A Name", nil, repo, "", `maintainer "Just A Name" is not 'Name <email>'`},
 		{"newline", "A <a@example.org>\nDepends: evil", nil, repo, "", "is not 'Name <email>'"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -48,6 +50,14 @@ func TestMaintainer(t *testing.T) {
 			}
 			if tt.want == "" && (err == nil || !strings.Contains(err.Error(), tt.err)) {
 				t.Errorf("Maintainer = %q, %v; want an error containing %q", got, err, tt.err)
+			}
+			// What the caller gave, or its absence, is the caller's to
+			// name: an InputError a command maps to its flag.
+			var in *bundle.InputError
+			if tt.want == "" && tt.flag != "" || tt.name == "nothing" {
+				if !errors.As(err, &in) || in.Input != "Maintainer" {
+					t.Errorf("Maintainer error %v is not an InputError for Maintainer", err)
+				}
 			}
 		})
 	}

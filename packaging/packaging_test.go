@@ -3,6 +3,7 @@ package packaging
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -173,15 +174,16 @@ func TestChangelogMatchesVersion(t *testing.T) {
 func TestBuildRefuses(t *testing.T) {
 	dir := stage(t, "1.2.0")
 	for _, tt := range []struct {
-		name string
-		o    Options
-		want string
+		name  string
+		o     Options
+		want  string
+		input string // the field a *bundle.InputError names, if any
 	}{
-		{"bad format", Options{Format: "apk"}, "use deb or rpm"},
-		{"no mtime", Options{Format: "deb", MTime: time.Time{}}, "SOURCE_DATE_EPOCH"},
-		{"cli not ELF", Options{Format: "deb", CLI: filepath.Join(dir, ChangelogFile)}, "--cli"},
-		{"no staged files", Options{Format: "deb", Staged: t.TempDir()}, "--stage"},
-		{"bad maintainer", Options{Format: "deb", Maintainer: "nobody"}, `maintainer "nobody" (from --maintainer) is not 'Name <email>'`},
+		{"bad format", Options{Format: "apk"}, "use deb or rpm", "Format"},
+		{"no mtime", Options{Format: "deb", MTime: time.Time{}}, "SOURCE_DATE_EPOCH", ""},
+		{"cli not ELF", Options{Format: "deb", CLI: filepath.Join(dir, ChangelogFile)}, "the dmtcp-condor binary", "CLI"},
+		{"no staged files", Options{Format: "deb", Staged: t.TempDir()}, "Stage writes them", ""},
+		{"bad maintainer", Options{Format: "deb", Maintainer: "nobody"}, `maintainer "nobody" is not 'Name <email>'`, "Maintainer"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			o := tt.o
@@ -200,8 +202,13 @@ func TestBuildRefuses(t *testing.T) {
 				o.MTime = mtime
 			}
 			o.OutDir = t.TempDir()
-			if _, err := Build(o); err == nil || !strings.Contains(err.Error(), tt.want) {
+			_, err := Build(o)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("err = %v, want one mentioning %q", err, tt.want)
+			}
+			var in *bundle.InputError
+			if got := errors.As(err, &in); got != (tt.input != "") || got && in.Input != tt.input {
+				t.Errorf("err = %#v, want an InputError for %q", err, tt.input)
 			}
 		})
 	}
