@@ -5,7 +5,6 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"io/fs"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -16,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	dmtcpcondor "github.com/dmtcp-condor/dmtcp-condor"
 	"github.com/dmtcp-condor/dmtcp-condor/cli"
 	"github.com/dmtcp-condor/dmtcp-condor/shim"
 )
@@ -81,6 +81,17 @@ func excused(msg, flag string) string {
 	return ""
 }
 
+// named are the flags of flags that message msg names, unexcused.
+func named(msg string, flags map[string]bool) []string {
+	var out []string
+	for _, m := range flagRE.FindAllStringSubmatch(msg, -1) {
+		if flags[m[1]] && excused(msg, m[1]) == "" {
+			out = append(out, m[1])
+		}
+	}
+	return out
+}
+
 // messages returns the string literals of the error and warning messages
 // in file: the arguments of fmt.Errorf, errors.New and every Errorf or
 // Warnf method or function, and the literals of Error methods.
@@ -125,22 +136,13 @@ func TestLibraryErrorsNameNoFlags(t *testing.T) {
 	fset := token.NewFileSet()
 	var files, calls int
 	var bad []string
-	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if path != "." && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") || program(filepath.Dir(path)) {
-			return nil
+	for _, path := range dmtcpcondor.GoFiles(t) {
+		if strings.HasSuffix(path, "_test.go") || program(filepath.Dir(path)) {
+			continue
 		}
 		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
 		if err != nil {
-			return err
+			t.Fatal(err)
 		}
 		files++
 		lits, n := messages(f)
@@ -150,16 +152,10 @@ func TestLibraryErrorsNameNoFlags(t *testing.T) {
 			if err != nil {
 				continue
 			}
-			for _, m := range flagRE.FindAllStringSubmatch(msg, -1) {
-				if flags[m[1]] && excused(msg, m[1]) == "" {
-					bad = append(bad, fset.Position(l.Pos()).String()+": "+m[1]+" in "+strconv.Quote(msg))
-				}
+			for _, flag := range named(msg, flags) {
+				bad = append(bad, fset.Position(l.Pos()).String()+": "+flag+" in "+strconv.Quote(msg))
 			}
 		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	// The walk must have reached the libraries, so that a rename or a
 	// new skip cannot make this pass by checking nothing.
@@ -203,12 +199,7 @@ func TestFlagDetector(t *testing.T) {
 		if calls != 1 || len(lits) != 1 {
 			t.Fatalf("%q: %d calls, %d literals", tt.msg, calls, len(lits))
 		}
-		got := ""
-		for _, m := range flagRE.FindAllStringSubmatch(tt.msg, -1) {
-			if flags[m[1]] && excused(tt.msg, m[1]) == "" {
-				got = m[1]
-			}
-		}
+		got := strings.Join(named(tt.msg, flags), " ")
 		if got != tt.want {
 			t.Errorf("%q: reported %q, want %q", tt.msg, got, tt.want)
 		}
