@@ -120,4 +120,9 @@ func TestSGESweep(t *testing.T) {
 	if !strings.Contains(out, "removed "+filepath.Join(ckpt, "7.1.stale-20261101T101010")) {
 		t.Errorf("without qstat: stdout %q, want the moved-aside directory removed", out)
 	}
+	// What changed within --older-than stays, and the command names the
+	// flag the library's reason is about.
+	if _, _, errOut := run(t, "", "sge", "sweep", "--ckpt-dir", ckpt); !strings.Contains(errOut, "kept "+filepath.Join(ckpt, "8.1")+": changed ") || !strings.Contains(errOut, "less than the minimum age 24h0m0s (--older-than)") {
+		t.Errorf("a recent directory: stderr %q, want it kept naming --older-than", errOut)
+	}
 }

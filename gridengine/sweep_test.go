@@ -74,6 +74,15 @@ func TestSweep(t *testing.T) {
 		if want := []string{"40.1", "42.1.stale-20261101T101010"}; !reflect.DeepEqual(removed(got), want) {
 			t.Errorf("would remove %v, want %v; %+v", removed(got), want, got)
 		}
+		var recent []string
+		for _, e := range got {
+			if e.Recent {
+				recent = append(recent, e.Name)
+			}
+		}
+		if want := []string{"41.1", "43.1.stale-20261124T115959", "44.1"}; !reflect.DeepEqual(recent, want) {
+			t.Errorf("kept as recent %v, want %v; %+v", recent, want, got)
+		}
 		if _, err := os.Stat(filepath.Join(ckpt, "40.1")); err != nil {
 			t.Errorf("a dry run removed 40.1")
 		}
