@@ -13,6 +13,9 @@
 //	when, from, err := bundle.SourceDate(ctx, os.Getenv, ".", "1.2.0")
 //	res, err := bundle.Build(ctx, bundle.Options{Version: "1.2.0", Install: inst, Shim: shim, MTime: when, OutDir: "dist"})
 //
+// An error about one of those inputs is an *InputError naming its field
+// ("Version", "Shim", ...), never a command's flag: a command adds its own.
+//
 // The layout inside the tarball is the one DMTCP resolves itself from
 // (bin/ beside lib/dmtcp/, see notes on DMTCP's installDir) and the one
 // submitgen transfers (a bundle's bin and lib): the shim started with

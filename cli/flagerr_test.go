@@ -14,7 +14,9 @@ func TestLibraryErrorsNameTheFlag(t *testing.T) {
 	t.Setenv("SOURCE_DATE_EPOCH", "1714564800")
 	t.Setenv("DMTCP_CONDOR_MAINTAINER", "")
 	opt := layout(t, "opt", "opt", "dmtcp")
-	bundleArgs := []string{"bundle", "--version", "1.2.0", "--dmtcp-prefix", opt, "--shim", shim, "-o", t.TempDir()}
+	bundleWith := func(more ...string) []string {
+		return append([]string{"bundle", "--version", "1.2.0", "--dmtcp-prefix", opt, "--shim", shim, "-o", t.TempDir()}, more...)
+	}
 	for _, tt := range []struct {
 		name string
 		args []string
@@ -30,9 +32,9 @@ func TestLibraryErrorsNameTheFlag(t *testing.T) {
 			[]string{"bundle: --version: the release version is empty; give one such as 1.2.0"}},
 		{"bundle, dynamic shim", []string{"bundle", "--version", "1.2.0", "--dmtcp-prefix", opt, "--shim", "/bin/true", "-o", t.TempDir()},
 			[]string{"bundle: --shim: shim_dmtcp /bin/true is not static", "or give none to build it from the source tree"}},
-		{"bundle, compression", append(bundleArgs, "--compression", "bz2"),
+		{"bundle, compression", bundleWith("--compression", "bz2"),
 			[]string{`bundle: --compression: compression "bz2": use one of gz, zst, xz`}},
-		{"bundle, name template", append(bundleArgs, "--name-template", "x/{{.Version}}.tar.gz"),
+		{"bundle, name template", bundleWith("--name-template", "x/{{.Version}}.tar.gz"),
 			[]string{`bundle: --name-template: name template "x/{{.Version}}.tar.gz" gives "x/1.2.0.tar.gz", which is not a file name`}},
 		{"package, maintainer", []string{"package", "--format", "deb", "--version", "1.2.0", "--maintainer", "nobody", "-o", t.TempDir()},
 			[]string{`package: --maintainer: maintainer "nobody" is not 'Name <email>'`}},
