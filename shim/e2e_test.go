@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -674,6 +675,15 @@ func TestInfrastructureFailures(t *testing.T) {
 	}
 	cases := []tc{
 		{name: "no DMTCP", opts: []string{"--dmtcp-prefix", "/nonexistent/dmtcp"}, code: 241, stderr: "DMTCP not found"},
+		// The libraries name no flag; the shim adds its own.
+		{name: "no DMTCP names the flag", opts: []string{"--dmtcp-prefix", "/nonexistent/dmtcp"}, code: 241, stderr: "or give --dmtcp-prefix DIR"},
+		{name: "ckpt dir in use", prepare: func(t *testing.T, inst dmtcptest.Install, dir string) {
+			st, err := ckptstore.Open(filepath.Join(dir, "dmtcp_checkpoints"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+		}, code: 248, stderr: "locked by another shim_dmtcp (pid " + strconv.Itoa(os.Getpid()) + "); give each job its own --ckpt-dir"},
 		{name: "coordinator fails", env: []string{"DMTCP_DOUBLE_COORD_FAIL=1"}, code: 242, stderr: "coordinator", double: true},
 		{name: "program missing", argv: []string{"./no-such-program"}, code: 243, stderr: "not found", status: "failed 243"},
 		{name: "bad interval", opts: []string{"--ckptint", "-5"}, code: 240, stderr: "negative"},

@@ -219,7 +219,9 @@ func (s *supervisor) run(ctx context.Context) (result, error) {
 	if err := closeInheritedFDs(); err != nil {
 		s.log.Printf("warning: cannot list the descriptors the shim inherited: %v", err)
 	}
-	if s.store, err = ckptstore.Open(s.opts.CkptDir); err != nil {
+	if s.store, err = ckptstore.Open(s.opts.CkptDir); errors.Is(err, ckptstore.ErrLocked) {
+		return result{}, exitcode.Errorf(exitcode.CheckpointDir, "%w; give each job its own --ckpt-dir", err)
+	} else if err != nil {
 		return result{}, exitcode.Errorf(exitcode.CheckpointDir, "%w", err)
 	}
 	defer s.store.Close()
@@ -275,7 +277,7 @@ func (s *supervisor) findEngine(ctx context.Context) error {
 		Path:      os.Getenv("PATH"),
 	})
 	if err != nil {
-		return exitcode.Errorf(exitcode.DMTCPNotFound, "%w", err)
+		return exitcode.Errorf(exitcode.DMTCPNotFound, "%w", dmtcp.PrefixHint(err, "--dmtcp-prefix"))
 	}
 	// A bundle's copies of DMTCP's C++ runtime go on the loader path of
 	// DMTCP's commands and the job only where this node lacks them,
