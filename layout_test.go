@@ -34,7 +34,7 @@ func forbidden(p string) bool {
 // nothing to check after a rename.
 var leaves = []string{
 	"dmtcp", "dmtcp/dmtcptest", "dmtcp/dmtcpdouble", "gridengine",
-	"shim/ckptstore", "shim/exitcode", "shim/engine", "shim/platform", "internal/duration",
+	"shim/ckptstore", "shim/exitcode", "shim/engine", "shim/platform", "internal/duration", "internal/signals",
 	"bundle", "submitgen", "packaging",
 }
 

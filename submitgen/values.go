@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/dmtcp-condor/dmtcp-condor/internal/duration"
+	"github.com/dmtcp-condor/dmtcp-condor/internal/signals"
 )
 
 // decodeScalar is the body of every UnmarshalYAML below: the value must be a
@@ -131,29 +132,23 @@ func (Duration) jsonSchema() map[string]any {
 // Signal is the name of the signal HTCondor sends on eviction ("SIGINT").
 type Signal string
 
-// trappable are the signals the shim may be asked to trap. Others are excluded
-// on purpose: SIGKILL and SIGSTOP cannot be caught, SIGUSR2 is DMTCP's own
-// checkpoint signal, and the rest mean faults or job control.
-var trappable = []struct {
-	name string
-	num  int
-}{
-	{"SIGHUP", 1}, {"SIGINT", 2}, {"SIGQUIT", 3}, {"SIGUSR1", 10},
-	{"SIGALRM", 14}, {"SIGTERM", 15}, {"SIGXCPU", 24},
-}
-
-// ParseSignal normalises a signal name or Linux number to "SIGNAME".
+// ParseSignal normalises a signal name or Linux number to "SIGNAME": one
+// of those signals.Table offers as an eviction signal. SIGKILL and SIGSTOP
+// cannot be caught, SIGUSR2 is DMTCP's own checkpoint signal, and the rest
+// mean faults or job control.
 func ParseSignal(s string) (Signal, error) {
 	s = strings.ToUpper(strings.TrimSpace(s))
 	n, numErr := strconv.Atoi(s)
-	for _, t := range trappable {
-		if (numErr == nil && n == t.num) || s == t.name || "SIG"+s == t.name {
-			return Signal(t.name), nil
+	for _, t := range signals.Table {
+		if t.Evict() && ((numErr == nil && n == t.Num) || s == t.Name || "SIG"+s == t.Name) {
+			return Signal(t.Name), nil
 		}
 	}
-	names := make([]string, len(trappable))
-	for i, t := range trappable {
-		names[i] = t.name
+	var names []string
+	for _, t := range signals.Table {
+		if t.Evict() {
+			names = append(names, t.Name)
+		}
 	}
 	return "", fmt.Errorf("signal %q cannot be the eviction signal; use one of %s (SIGINT is the shim's default)", s, strings.Join(names, ", "))
 }
@@ -168,10 +163,12 @@ func (Signal) jsonSchema() map[string]any {
 	// with or without SIG, or its number, as a number or as text.
 	var names, nums []string
 	var ints []int
-	for _, t := range trappable {
-		names = append(names, anyCase(strings.TrimPrefix(t.name, "SIG")))
-		nums = append(nums, strconv.Itoa(t.num))
-		ints = append(ints, t.num)
+	for _, t := range signals.Table {
+		if t.Evict() {
+			names = append(names, anyCase(strings.TrimPrefix(t.Name, "SIG")))
+			nums = append(nums, strconv.Itoa(t.Num))
+			ints = append(ints, t.Num)
+		}
 	}
 	pattern := `^\s*(?:(?:[Ss][Ii][Gg])?(?:` + strings.Join(names, "|") + `)|` + strings.Join(nums, "|") + `)\s*$`
 	return map[string]any{"anyOf": []any{
