@@ -23,7 +23,6 @@ const (
 	eventLog         = "job.$(Cluster).log"
 	defaultStdout    = "job.{cluster}.{process}.out"
 	defaultStderr    = "job.{cluster}.{process}.err"
-	defaultInterval  = Duration(30 * 60 * 1e9)
 	defaultExitCode  = 85
 	defaultSignal    = Signal("SIGINT")
 	defaultShim      = InstalledShim
@@ -34,6 +33,12 @@ const (
 	// compressing: 4 cores at level 1 do several GiB in that time.
 	defaultCompressBudget = Duration(2 * 60 * 1e9)
 )
+
+// DefaultInterval is the time between periodic checkpoints of a
+// description that gives none, and what the wizard offers. The interval
+// field's help and templates/example.yaml say it too (tied by
+// TestDefaultsAreTaught).
+const DefaultInterval = Duration(30 * 60 * 1e9)
 
 // InstalledShim is where the dmtcp-condor packages install shim_dmtcp, and
 // the shim a description with dmtcp.prefix uses unless shim.path says
@@ -574,7 +579,7 @@ func (b *builder) checkpoint() error {
 	if mode == "" {
 		mode = ModeBoth
 	}
-	interval := defaultInterval
+	interval := DefaultInterval
 	if c.Interval != nil {
 		interval = *c.Interval
 	}
