@@ -40,10 +40,14 @@ const (
 // TestDefaultsAreTaught).
 const DefaultInterval = Duration(30 * 60 * 1e9)
 
-// InstalledShim is where the dmtcp-condor packages install shim_dmtcp, and
-// the shim a description with dmtcp.prefix uses unless shim.path says
-// otherwise.
-const InstalledShim = "/usr/libexec/dmtcp-condor/shim_dmtcp"
+// InstalledShim is where the dmtcp-condor packages install shim_dmtcp, in
+// InstalledShimDir, and the shim a description with dmtcp.prefix uses
+// unless shim.path says otherwise. Package packaging puts it there, and
+// bundle.ShimCandidates finds it from the installed tool.
+const (
+	InstalledShimDir = "/usr/libexec/dmtcp-condor"
+	InstalledShim    = InstalledShimDir + "/shim_dmtcp"
+)
 
 // MaxJobsPerSubmission is HTCondor's default MAX_JOBS_PER_SUBMISSION: a
 // description may queue at most this many jobs.
