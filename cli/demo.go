@@ -16,7 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dmtcp-condor/dmtcp-condor/bundle"
-	"github.com/dmtcp-condor/dmtcp-condor/dmtcp/dmtcptest"
+	"github.com/dmtcp-condor/dmtcp-condor/dmtcp/dmtcpdouble"
 )
 
 //go:embed demojob/sums.sh
@@ -200,11 +200,11 @@ func demoDMTCP(ctx context.Context, given, work string) (prefix, what string, er
 	case given != "":
 		return "", "", fmt.Errorf("--dmtcp-prefix %s: %w", given, err)
 	}
-	double, err := dmtcptest.BuildDouble(filepath.Join(work, "dmtcp-test-double"))
-	if err != nil {
+	double := filepath.Join(work, "dmtcp-test-double")
+	if err := dmtcpdouble.Build(double); err != nil {
 		return "", "", fmt.Errorf("no DMTCP installed, and the test double could not be built (%v); install DMTCP or give --dmtcp-prefix", err)
 	}
-	return double.Prefix, "no DMTCP installed: the project's DMTCP TEST DOUBLE (a stand-in for DMTCP's commands; the job cooperates with it)", nil
+	return double, "no DMTCP installed: the project's DMTCP TEST DOUBLE (a stand-in for DMTCP's commands; the job cooperates with it)", nil
 }
 
 func waitLines(path string, n int, timeout time.Duration) error {
