@@ -123,33 +123,24 @@ func TestGoreleaserMatchesPackaging(t *testing.T) {
 			got = append(got, entry(path(n.Bindir, binaries[id]), "", 0o755, ""))
 		}
 		for _, c := range n.Contents {
-			if c.Packager != "" && c.Packager != format {
+			if !installs(c.Packager, format) {
 				continue
-			}
-			link := ""
-			if c.Type == files.TypeSymlink {
-				link = c.Src
 			}
 			rel, fromStage := strings.CutPrefix(c.Src, "bin/staged/")
 			if !fromStage || !strings.HasSuffix(c.Dst, "/") {
-				got = append(got, entry(c.Dst, c.Type, c.FileInfo.Mode, link))
+				got = append(got, entry(c.Dst, c.Type, c.FileInfo.Mode, c.Src))
 				continue
 			}
 			matches, _ := filepath.Glob(filepath.Join(staged, rel))
 			for _, m := range matches {
-				got = append(got, entry(c.Dst+filepath.Base(m), c.Type, c.FileInfo.Mode, ""))
+				got = append(got, entry(c.Dst+filepath.Base(m), c.Type, c.FileInfo.Mode, m))
 			}
 		}
 		var want []string
 		for _, c := range info.Contents {
-			if c.Packager != "" && c.Packager != format {
-				continue
+			if installs(c.Packager, format) {
+				want = append(want, entry(c.Destination, c.Type, c.FileInfo.Mode, c.Source))
 			}
-			link := ""
-			if c.Type == files.TypeSymlink {
-				link = c.Source
-			}
-			want = append(want, entry(c.Destination, c.Type, c.FileInfo.Mode, link))
 		}
 		if diff := setDiff(got, want); diff != "" {
 			t.Errorf(".goreleaser.yaml's nfpms %s contents differ from dmtcp-condor package's %s (packaging.go):\n%s", n.ID, format, diff)
@@ -164,18 +155,20 @@ func TestGoreleaserMatchesPackaging(t *testing.T) {
 
 func path(dir, name string) string { return strings.TrimSuffix(dir, "/") + "/" + name }
 
-func entry(dst, typ string, mode os.FileMode, link string) string {
-	if typ == files.TypeFile {
+// installs says whether an entry for packager goes into a package of format.
+func installs(packager, format string) bool { return packager == "" || packager == format }
+
+// entry describes one file of a package: "destination type mode", and
+// " -> target" for a link, whose src is the target.
+func entry(dst, typ string, mode os.FileMode, src string) string {
+	switch typ {
+	case files.TypeFile:
 		typ = ""
+	case files.TypeSymlink:
+		// A link's own mode means nothing.
+		return fmt.Sprintf("%s %q -> %s", strings.TrimSuffix(dst, "/"), typ, src)
 	}
-	if typ == files.TypeSymlink {
-		mode = 0 // a link's own mode means nothing
-	}
-	s := fmt.Sprintf("%s %q %#o", strings.TrimSuffix(dst, "/"), typ, mode.Perm())
-	if link != "" {
-		s += " -> " + link
-	}
-	return s
+	return fmt.Sprintf("%s %q %#o", strings.TrimSuffix(dst, "/"), typ, mode.Perm())
 }
 
 // setDiff lists what only got has (+) and what only want has (-).

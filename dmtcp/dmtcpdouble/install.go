@@ -2,10 +2,11 @@ package dmtcpdouble
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+
+	"github.com/dmtcp-condor/dmtcp-condor/internal/fsutil"
 )
 
 // Commands are the names of DMTCP's commands the double answers to.
@@ -41,7 +42,11 @@ func Install(prefix, exe string) error {
 	}
 	first := filepath.Join(bin, Commands[0])
 	if exe != first {
-		if err := copyExecutable(exe, first); err != nil {
+		os.Remove(first)
+		if err := fsutil.CopyFile(exe, first); err != nil {
+			return err
+		}
+		if err := os.Chmod(first, 0o755); err != nil {
 			return err
 		}
 	}
@@ -53,24 +58,6 @@ func Install(prefix, exe string) error {
 		}
 	}
 	return os.WriteFile(filepath.Join(lib, "libdmtcp.so"), nil, 0o644)
-}
-
-func copyExecutable(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	os.Remove(dst)
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o755)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
 }
 
 // installMain is "dmtcp-double install PREFIX": the double installs
