@@ -3,6 +3,7 @@ package dmtcpcondor
 import (
 	"os"
 	"os/exec"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -13,6 +14,8 @@ const module = "github.com/dmtcp-condor/dmtcp-condor"
 const (
 	cliPkg  = module + "/cli"
 	shimPkg = module + "/shim" // the program package, not shim/ckptstore etc.
+	// testHelper is for tests only.
+	testHelper = module + "/dmtcp/dmtcptest"
 )
 
 // upper says whether p is the top of the house: the CLI, the shim program,
@@ -32,7 +35,7 @@ func forbidden(p string) bool {
 // nothing to check after a rename.
 var leaves = []string{
 	"dmtcp", "dmtcp/dmtcptest", "dmtcp/dmtcpdouble", "gridengine",
-	"shim/ckptstore", "shim/exitcode", "shim/engine", "shim/platform",
+	"shim/ckptstore", "shim/exitcode", "shim/engine", "shim/platform", "internal/duration", "internal/signals",
 	"bundle", "submitgen", "packaging",
 }
 
@@ -88,6 +91,11 @@ func TestLayering(t *testing.T) {
 	}
 	sort.Strings(pkgs)
 	for _, p := range pkgs {
+		// The test helper builds the double with the go command and looks
+		// for DMTCP the way tests want: no program may need it.
+		if p != testHelper && slices.Contains(deps[p], testHelper) {
+			t.Errorf("%s depends on the test helper %s; only tests may (dmtcp/dmtcpdouble installs the test double)", p, testHelper)
+		}
 		if upper(p) {
 			continue
 		}

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+
+	"github.com/dmtcp-condor/dmtcp-condor/submitgen"
 )
 
 // ShimPackage is the shim's main package, built when no shim_dmtcp for the
@@ -125,7 +127,7 @@ func (p Program) checkRelease(ctx context.Context, path, goarch, version string)
 type Source struct {
 	Path string // given by the user: used only if it is a release build
 	// Candidates are ready binaries tried next: a release keeps shim_dmtcp
-	// beside dmtcp-condor, a package in ../libexec/dmtcp-condor/, and the
+	// beside dmtcp-condor, a package where ShimCandidates says, and the
 	// running dmtcp-condor may itself be a release build.
 	Candidates []string
 	GOARCH     string // the architecture the binary must be for
@@ -134,13 +136,15 @@ type Source struct {
 }
 
 // ShimCandidates are where a release or a package puts shim_dmtcp,
-// relative to the running dmtcp-condor at self.
+// relative to the running dmtcp-condor at self: beside it in a release; in
+// a package, with the tool in /usr/bin, at submitgen.InstalledShim
+// (TestPackagedToolFindsItsShim in packaging ties the two).
 func ShimCandidates(self string) []string {
 	if self == "" {
 		return nil
 	}
 	dir := filepath.Dir(self)
-	return []string{filepath.Join(dir, "shim_dmtcp"), filepath.Clean(filepath.Join(dir, "..", "libexec", "dmtcp-condor", "shim_dmtcp"))}
+	return []string{filepath.Join(dir, "shim_dmtcp"), filepath.Join(dir, "..", strings.TrimPrefix(submitgen.InstalledShim, "/usr/"))}
 }
 
 // Resolve returns a release build of p for s.GOARCH and s.Version, never a

@@ -16,7 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dmtcp-condor/dmtcp-condor/bundle"
-	"github.com/dmtcp-condor/dmtcp-condor/dmtcp/dmtcptest"
+	"github.com/dmtcp-condor/dmtcp-condor/dmtcp/dmtcpdouble"
 )
 
 //go:embed demojob/sums.sh
@@ -158,19 +158,21 @@ func runDemo(ctx context.Context, o *DemoOptions) error {
 }
 
 // demoShim finds shim_dmtcp: given; else where a release or a package puts
-// it relative to this binary (bundle.ShimCandidates: beside it, or
-// ../libexec/dmtcp-condor/ for an installed package, which has neither the
-// shim on PATH nor the go command); else on PATH; else built from the
-// source tree.
+// it relative to this binary (bundle.ShimCandidates: beside it, or where an
+// installed package has it, with neither the shim on PATH nor the go
+// command); else on PATH; else built from the source tree. Unlike bundle
+// and package, any build will do.
 func demoShim(ctx context.Context, given, work string) (string, error) {
 	if given != "" {
 		return filepath.Abs(given)
 	}
+	var candidates []string
 	if self, err := os.Executable(); err == nil {
-		for _, p := range bundle.ShimCandidates(self) {
-			if isExec(p) {
-				return p, nil
-			}
+		candidates = bundle.ShimCandidates(self)
+	}
+	for _, p := range candidates {
+		if isExec(p) {
+			return p, nil
 		}
 	}
 	if p, err := exec.LookPath("shim_dmtcp"); err == nil {
@@ -180,7 +182,7 @@ func demoShim(ctx context.Context, given, work string) (string, error) {
 	build := exec.CommandContext(ctx, "go", "build", "-o", p, "github.com/dmtcp-condor/dmtcp-condor/cmd/shim_dmtcp")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if msg, err := build.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("no shim_dmtcp beside dmtcp-condor, in ../libexec/dmtcp-condor/ or on PATH, and building one failed (%v: %s); give --shim BINARY", err, strings.TrimSpace(string(msg)))
+		return "", fmt.Errorf("no shim_dmtcp at %s, and building one failed (%v: %s); give --shim BINARY", strings.Join(append(candidates, "on PATH"), ", "), err, strings.TrimSpace(string(msg)))
 	}
 	return p, nil
 }
@@ -198,11 +200,11 @@ func demoDMTCP(ctx context.Context, given, work string) (prefix, what string, er
 	case given != "":
 		return "", "", fmt.Errorf("--dmtcp-prefix %s: %w", given, err)
 	}
-	double, err := dmtcptest.BuildDouble(filepath.Join(work, "dmtcp-test-double"))
-	if err != nil {
+	double := filepath.Join(work, "dmtcp-test-double")
+	if err := dmtcpdouble.Build(double); err != nil {
 		return "", "", fmt.Errorf("no DMTCP installed, and the test double could not be built (%v); install DMTCP or give --dmtcp-prefix", err)
 	}
-	return double.Prefix, "no DMTCP installed: the project's DMTCP TEST DOUBLE (a stand-in for DMTCP's commands; the job cooperates with it)", nil
+	return double, "no DMTCP installed: the project's DMTCP TEST DOUBLE (a stand-in for DMTCP's commands; the job cooperates with it)", nil
 }
 
 func waitLines(path string, n int, timeout time.Duration) error {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dmtcp-condor/dmtcp-condor/bundle"
 	"github.com/dmtcp-condor/dmtcp-condor/packaging"
+	"github.com/dmtcp-condor/dmtcp-condor/submitgen"
 )
 
 // PackageOptions are the inputs of "dmtcp-condor package".
@@ -41,10 +42,10 @@ func NewCmdPackage(runF func(*PackageOptions) error) *cobra.Command {
 		Short: "Build the dmtcp-condor .deb or .rpm",
 		Long: `Package builds a Debian or RPM package of dmtcp-condor with nfpm:
 
-  /usr/bin/dmtcp-condor                        this tool
-  /usr/libexec/dmtcp-condor/shim_dmtcp         the shim (static)
-  /usr/share/dmtcp-condor/templates, examples  job.sub templates, example job
-  man pages, bash/zsh/fish completions, copyright and changelog
+` + fmt.Sprintf("  %-44s %s\n", packaging.ToolPath, "this tool") +
+			fmt.Sprintf("  %-44s %s\n", submitgen.InstalledShim, "the shim (static)") +
+			fmt.Sprintf("  %-44s %s\n", packaging.ShareDir+"/templates, examples", "job.sub templates, example job") +
+			`  man pages, bash/zsh/fish completions, copyright and changelog
 
 The package depends on dmtcp. It never holds a development build: the
 tool is --cli and the shim --shim when given, and they must be release

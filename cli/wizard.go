@@ -97,8 +97,8 @@ type answers struct {
 }
 
 // defaultInterval is the wizard's checkpoint interval when the field is
-// left empty.
-const defaultInterval = "30m"
+// left empty: render's.
+var defaultInterval = submitgen.DefaultInterval.String()
 
 func defaultAnswers() *answers {
 	return &answers{ProgramHere: true, Mode: submitgen.ModeBoth, BundleHere: true, PinFirst: true}

@@ -1,4 +1,4 @@
-package dmtcp
+package dmtcp_test
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dmtcp-condor/dmtcp-condor/dmtcp"
 	"github.com/dmtcp-condor/dmtcp-condor/dmtcp/dmtcptest"
 )
 
@@ -42,7 +43,7 @@ func TestCoordinatorIgnoresSIGPIPE(t *testing.T) {
 			if err := os.Mkdir(ckpt, 0o700); err != nil {
 				t.Fatal(err)
 			}
-			c, err := StartCoordinator(context.Background(), &Install{Coordinator: wrapper}, ckpt,
+			c, err := dmtcp.StartCoordinator(context.Background(), &dmtcp.Install{Coordinator: wrapper}, ckpt,
 				func(line string) { t.Log("coordinator: " + line) }, os.Environ())
 			if err != nil {
 				t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dmtcp-condor/dmtcp-condor/internal/duration"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/ckptstore"
 )
 
@@ -106,12 +107,12 @@ func commandArgs(e jobEnv, args []string) (pid int, timeout time.Duration, err e
 		switch {
 		case a == "--timeout" && i+1 < len(args):
 			i++
-			if timeout, err = time.ParseDuration(args[i]); err != nil || timeout <= 0 {
+			if timeout, err = duration.Parse(args[i]); err != nil || timeout <= 0 {
 				return 0, 0, fmt.Errorf("--timeout %q: give a duration such as 10m", args[i])
 			}
 		case strings.HasPrefix(a, "--timeout="):
 			v := strings.TrimPrefix(a, "--timeout=")
-			if timeout, err = time.ParseDuration(v); err != nil || timeout <= 0 {
+			if timeout, err = duration.Parse(v); err != nil || timeout <= 0 {
 				return 0, 0, fmt.Errorf("--timeout %q: give a duration such as 10m", v)
 			}
 		case pid == 0:

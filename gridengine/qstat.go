@@ -17,7 +17,8 @@ import (
 )
 
 // CPUFlagComplex is the name of the BOOL complex that stands for one CPU
-// feature flag (the seed's naming): cpuflag_avx2.
+// feature flag, as "dmtcp-condor sge config --cpu-flags" defines them:
+// cpuflag_avx2.
 func CPUFlagComplex(flag string) string { return "cpuflag_" + flag }
 
 // tool runs a Grid Engine client program as the job's owner. The commands

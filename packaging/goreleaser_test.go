@@ -12,7 +12,6 @@ import (
 
 	"github.com/dmtcp-condor/dmtcp-condor/bundle"
 	"github.com/dmtcp-condor/dmtcp-condor/cli"
-	"github.com/dmtcp-condor/dmtcp-condor/packaging"
 )
 
 // goreleaserNfpm is the part of .goreleaser.yaml these tests read.
@@ -57,12 +56,6 @@ func TestGoreleaserListsEveryManPage(t *testing.T) {
 	}
 	if len(cfg.Nfpms) != 2 || cfg.Nfpms[1].ID != "rpm" {
 		t.Fatalf("%d nfpms sections, want 2 (deb, then rpm)", len(cfg.Nfpms))
-	}
-	// The descriptions are those "dmtcp-condor package" writes.
-	for i, want := range []string{strings.ToLower(packaging.Summary[:1]) + packaging.Summary[1:] + "\n" + packaging.Description, packaging.Description} {
-		if got := cfg.Nfpms[i].Description; got != want {
-			t.Errorf(".goreleaser.yaml's %s description is\n%s\nbut packaging.Description gives\n%s", cfg.Nfpms[i].ID, got, want)
-		}
 	}
 	staged := stageWithCLI(t)
 	pages, _ := filepath.Glob(filepath.Join(staged, "common", "usr", "share", "man", "man1", "*.gz"))

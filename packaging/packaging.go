@@ -37,6 +37,7 @@ import (
 
 	"github.com/dmtcp-condor/dmtcp-condor/bundle"
 	"github.com/dmtcp-condor/dmtcp-condor/gridengine"
+	"github.com/dmtcp-condor/dmtcp-condor/submitgen"
 )
 
 // Package metadata. License is the project's (LICENSE at the repository's
@@ -58,9 +59,12 @@ complete checkpoint on whatever machine it lands next.
 This package holds the dmtcp-condor tool (render, wizard, bundle,
 package), the shim_dmtcp program that HTCondor runs in place of the
 job, the Grid Engine checkpoint commands, and the submit file templates.`
-	// ShimDir is where the shim is installed; submitgen writes it into
-	// submit files for jobs that use an installed shim.
-	ShimDir = "/usr/libexec/dmtcp-condor"
+	// ToolPath is where the dmtcp-condor tool is installed.
+	ToolPath = "/usr/bin/" + Name
+	// ShimDir holds the shim, at submitgen.InstalledShim: the path
+	// submitgen writes into submit files for jobs that use an installed
+	// shim.
+	ShimDir = submitgen.InstalledShimDir
 	// ShareDir holds the templates and examples.
 	ShareDir = "/usr/share/dmtcp-condor"
 	// Release is the packaging revision: packages are built from the
@@ -166,8 +170,8 @@ func (o Options) info(goarch, format string) (*nfpm.Info, error) {
 	}
 	mtime := o.MTime.UTC().Truncate(time.Second)
 	contents := files.Contents{
-		file(o.CLI, "/usr/bin/dmtcp-condor", 0o755, mtime, ""),
-		file(o.Shim, ShimDir+"/shim_dmtcp", 0o755, mtime, ""),
+		file(o.CLI, ToolPath, 0o755, mtime, ""),
+		file(o.Shim, submitgen.InstalledShim, 0o755, mtime, ""),
 		dir(ShimDir, mtime, ""),
 		dir(ShareDir, mtime, ""),
 		dir(ShareDir+"/templates", mtime, ""),

@@ -811,7 +811,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"--stdin", "--stdout", "job.out", "./a.out"}, "--stdin needs a file name"},
 		{[]string{"--signal", "SIGKILL", "./a.out"}, "cannot be trapped"},
 		{[]string{"--signal", "USR2", "./a.out"}, "DMTCP's own checkpoint signal"},
-		{[]string{"--ckptint", "soon", "./a.out"}, "neither seconds"},
+		{[]string{"--ckptint", "soon", "./a.out"}, "is not a duration"},
 		{[]string{"--checkpoint-exit-code", "243", "./a.out"}, "shim's own code"},
 		{[]string{"--frobnicate", "./a.out"}, "unknown option --frobnicate"},
 	} {

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dmtcp-condor/dmtcp-condor/internal/duration"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/ckptstore"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/exitcode"
 )
@@ -31,11 +32,6 @@ const DefaultCkptDir = "dmtcp_checkpoints"
 // 4.2.0 can hang in a futex for ever), and a job that says why it stopped
 // beats a slot held in silence.
 const DefaultRestartTimeout = 5 * time.Minute
-
-// MinCkptInterval is the shortest periodic-checkpoint interval: a
-// checkpoint suspends the job for a good part of a second, so shorter ones
-// would leave it no time to run (render holds to the same bound).
-const MinCkptInterval = time.Second
 
 // DefaultStageDir holds DMTCP's own checkpoint directory. DMTCP 4.2 records
 // absolute paths inside its images (the copies of deleted files it saves,
@@ -241,9 +237,6 @@ func ParseOptions(args []string, getenv func(string) string) (Options, error) {
 	if !filepath.IsAbs(o.StageDir) {
 		return o, &UsageError{Msg: fmt.Sprintf("--stage-dir %q must be an absolute path, the same on every machine (default %s)", o.StageDir, DefaultStageDir)}
 	}
-	if o.CkptInterval > 0 && o.CkptInterval < MinCkptInterval {
-		return o, &UsageError{Msg: fmt.Sprintf("--ckptint %s is shorter than %s: a checkpoint suspends the job for most of a second; give 0 for checkpoints only on eviction, or %s or more", o.CkptInterval, MinCkptInterval, MinCkptInterval)}
-	}
 	if o.KeepGenerations < 1 {
 		return o, &UsageError{Msg: fmt.Sprintf("--keep-generations %d: keep at least 1 (the newest complete checkpoint)", o.KeepGenerations)}
 	}
@@ -295,8 +288,9 @@ func Usage(w io.Writer) {
 	fs.Usage()
 }
 
-// intervalValue parses a checkpoint interval: whole seconds, as the 2011
-// shim took them, or a Go duration such as 30m or 1h30m.
+// intervalValue is a duration option (--ckptint, the timeouts): whole
+// seconds, as the 2011 shim took them, or a duration such as 30m or
+// 1h30m, read as render reads a job description's durations.
 type intervalValue time.Duration
 
 func (v *intervalValue) String() string { return time.Duration(*v).String() }
@@ -309,24 +303,18 @@ func (v *intervalValue) Set(s string) error {
 	return nil
 }
 
-// ParseInterval parses a checkpoint interval: "1800" (seconds) or "30m".
+// ParseInterval parses a duration option: "1800" (seconds) or "30m" (see
+// duration.Parse), not negative. Durations are whole seconds, so the
+// shortest periodic-checkpoint interval is 1s: a checkpoint suspends the
+// job for a good part of a second, and shorter ones would leave it no time
+// to run.
 func ParseInterval(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		if n < 0 {
-			return 0, fmt.Errorf("interval %q is negative; use 0 for no periodic checkpoints", s)
-		}
-		if n > int64((1<<63-1)/time.Second) {
-			return 0, fmt.Errorf("interval %q is too large", s)
-		}
-		return time.Duration(n) * time.Second, nil
-	}
-	d, err := time.ParseDuration(s)
+	d, err := duration.Parse(s)
 	if err != nil {
-		return 0, fmt.Errorf("interval %q is neither seconds (1800) nor a duration (30m, 1h30m)", s)
+		return 0, err
 	}
 	if d < 0 {
-		return 0, fmt.Errorf("interval %q is negative; use 0 for no periodic checkpoints", s)
+		return 0, fmt.Errorf("%q is negative; give 0 for none, or a positive duration", s)
 	}
 	return d, nil
 }

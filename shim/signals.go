@@ -8,54 +8,33 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/dmtcp-condor/dmtcp-condor/internal/signals"
 )
 
-// signalNames are the signals a scheduler may send as kill_sig, by the names
-// HTCondor and Grid Engine use.
-var signalNames = map[string]syscall.Signal{
-	"HUP": syscall.SIGHUP, "INT": syscall.SIGINT, "QUIT": syscall.SIGQUIT,
-	"ABRT": syscall.SIGABRT, "USR1": syscall.SIGUSR1, "USR2": syscall.SIGUSR2,
-	"ALRM": syscall.SIGALRM, "TERM": syscall.SIGTERM, "TSTP": syscall.SIGTSTP,
-	"XCPU": syscall.SIGXCPU, "XFSZ": syscall.SIGXFSZ, "PWR": syscall.SIGPWR,
-	"KILL": syscall.SIGKILL, "STOP": syscall.SIGSTOP, "CONT": syscall.SIGCONT,
-	"CHLD": syscall.SIGCHLD, "SEGV": syscall.SIGSEGV,
-}
-
 // ParseSignal reads a signal the shim can trap: a name with or without SIG
-// (any case) or a number.
+// (any case) or a number. The names are those of signals.Table.
 func ParseSignal(s string) (syscall.Signal, error) {
-	t := strings.ToUpper(strings.TrimSpace(s))
-	var sig syscall.Signal
+	t := strings.TrimSpace(s)
+	var sig signals.Signal
 	if n, err := strconv.Atoi(t); err == nil {
-		if n <= 0 || n > 64 {
+		if n <= 0 || n > signals.MaxNum {
 			return 0, fmt.Errorf("signal %q is not a signal number", s)
 		}
-		sig = syscall.Signal(n)
-	} else if v, ok := signalNames[strings.TrimPrefix(t, "SIG")]; ok {
+		sig, _ = signals.ByNum(n)
+	} else if v, ok := signals.ByName(t); ok {
 		sig = v
 	} else {
 		return 0, fmt.Errorf("unknown signal %q; use a name such as SIGINT or SIGTERM, or a number", s)
 	}
-	switch sig {
-	case syscall.SIGKILL, syscall.SIGSTOP:
-		return 0, fmt.Errorf("signal %s cannot be trapped; use SIGINT or SIGTERM", SignalName(sig))
-	case syscall.SIGUSR2:
-		return 0, fmt.Errorf("signal SIGUSR2 is DMTCP's own checkpoint signal; use SIGINT or SIGTERM")
-	case syscall.SIGCHLD, syscall.SIGCONT, syscall.SIGSEGV:
-		return 0, fmt.Errorf("signal %s cannot ask a job to leave; use SIGINT or SIGTERM", SignalName(sig))
+	if sig.Refused != "" {
+		return 0, fmt.Errorf("signal %s %s; use SIGINT or SIGTERM", sig.Name, sig.Refused)
 	}
-	return sig, nil
+	return syscall.Signal(sig.Num), nil
 }
 
 // SignalName is the SIGNAME form HTCondor stores in KillSig.
-func SignalName(sig syscall.Signal) string {
-	for name, v := range signalNames {
-		if v == sig {
-			return "SIG" + name
-		}
-	}
-	return strconv.Itoa(int(sig))
-}
+func SignalName(sig syscall.Signal) string { return signals.Name(int(sig)) }
 
 // dieOfSignal ends the shim with the same signal that ended the job, so the
 // scheduler sees ExitBySignal exactly as without the shim. It never returns:

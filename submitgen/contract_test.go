@@ -3,9 +3,11 @@ package submitgen
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/dmtcp-condor/dmtcp-condor/internal/signals"
 	"github.com/dmtcp-condor/dmtcp-condor/shim"
 	"github.com/dmtcp-condor/dmtcp-condor/shim/exitcode"
 )
@@ -64,5 +66,27 @@ func TestHoldCodesAreTheShims(t *testing.T) {
 		if c.Code != firstShimFailure+i {
 			t.Errorf("shim exit code %d leaves a gap in the range on_exit_hold holds", c.Code)
 		}
+	}
+}
+
+// TestShimTrapsRenderedSignals: every signal render accepts, by name or
+// number, the shim's --signal takes as the same signal.
+func TestShimTrapsRenderedSignals(t *testing.T) {
+	n := 0
+	for _, s := range signals.Table {
+		for _, in := range []string{s.Name, strconv.Itoa(s.Num)} {
+			got, err := ParseSignal(in)
+			if err != nil {
+				continue
+			}
+			n++
+			sig, err := shim.ParseSignal(string(got))
+			if err != nil || int(sig) != s.Num {
+				t.Errorf("render takes %q as %s, the shim's --signal %s gives %d, %v", in, got, got, sig, err)
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("render accepts no signal of the table")
 	}
 }

@@ -23,7 +23,6 @@ const (
 	eventLog         = "job.$(Cluster).log"
 	defaultStdout    = "job.{cluster}.{process}.out"
 	defaultStderr    = "job.{cluster}.{process}.err"
-	defaultInterval  = Duration(30 * 60 * 1e9)
 	defaultExitCode  = 85
 	defaultSignal    = Signal("SIGINT")
 	defaultShim      = InstalledShim
@@ -35,10 +34,20 @@ const (
 	defaultCompressBudget = Duration(2 * 60 * 1e9)
 )
 
-// InstalledShim is where the dmtcp-condor packages install shim_dmtcp, and
-// the shim a description with dmtcp.prefix uses unless shim.path says
-// otherwise.
-const InstalledShim = "/usr/libexec/dmtcp-condor/shim_dmtcp"
+// DefaultInterval is the time between periodic checkpoints of a
+// description that gives none, and what the wizard offers. The interval
+// field's help and templates/example.yaml say it too (tied by
+// TestDefaultsAreTaught).
+const DefaultInterval = Duration(30 * 60 * 1e9)
+
+// InstalledShim is where the dmtcp-condor packages install shim_dmtcp, in
+// InstalledShimDir, and the shim a description with dmtcp.prefix uses
+// unless shim.path says otherwise. Package packaging puts it there, and
+// bundle.ShimCandidates finds it from the installed tool.
+const (
+	InstalledShimDir = "/usr/libexec/dmtcp-condor"
+	InstalledShim    = InstalledShimDir + "/shim_dmtcp"
+)
 
 // MaxJobsPerSubmission is HTCondor's default MAX_JOBS_PER_SUBMISSION: a
 // description may queue at most this many jobs.
@@ -574,7 +583,7 @@ func (b *builder) checkpoint() error {
 	if mode == "" {
 		mode = ModeBoth
 	}
-	interval := defaultInterval
+	interval := DefaultInterval
 	if c.Interval != nil {
 		interval = *c.Interval
 	}

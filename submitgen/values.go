@@ -9,6 +9,9 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/dmtcp-condor/dmtcp-condor/internal/duration"
+	"github.com/dmtcp-condor/dmtcp-condor/internal/signals"
 )
 
 // decodeScalar is the body of every UnmarshalYAML below: the value must be a
@@ -90,42 +93,18 @@ func (Engine) jsonSchema() map[string]any {
 	return map[string]any{"type": "string", "enum": []string{string(EngineDMTCP), string(EngineCondorSyscall)}}
 }
 
-// Duration is a length of time written as a Go duration ("30m", "1h30m") or a
-// whole number of seconds (1800, "1800"), the two forms the shim's --ckptint
-// accepts. It is rendered as whole seconds for HTCondor and the shim.
+// Duration is a length of time written as whole seconds (1800, "1800") or
+// hours, minutes and seconds ("30m", "1h30m"), the forms the shim's
+// --ckptint accepts: both read them with package duration. It is rendered
+// as whole seconds for HTCondor and the shim.
 type Duration time.Duration
 
-// durationRE is a duration with each unit at most once, largest first
-// ("1h30m", not "30m20m", which time.ParseDuration would add up to 50m).
-var durationRE = regexp.MustCompile(strings.NewReplacer("N", `[0-9]+(?:\.[0-9]+)?`).Replace(`^(?:Nh(?:Nm)?(?:Ns)?|Nm(?:Ns)?|Ns)$`))
-
-// ParseDuration reads a Duration from text: whole seconds, or hours,
-// minutes and seconds, each unit once and largest first. Negative values
-// parse (validation rejects them with the field's name) so the error can
-// say which field.
+// ParseDuration reads a Duration from text (see duration.Parse). Negative
+// values parse (validation rejects them with the field's name) so the
+// error can say which field.
 func ParseDuration(s string) (Duration, error) {
-	s = strings.TrimSpace(s)
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		if n > math.MaxInt64/int64(time.Second) || n < math.MinInt64/int64(time.Second) {
-			return 0, fmt.Errorf("%s seconds is too long", s)
-		}
-		return Duration(time.Duration(n) * time.Second), nil
-	}
-	body, neg := strings.CutPrefix(s, "-")
-	if !durationRE.MatchString(body) {
-		return 0, fmt.Errorf("%q is not a duration; write hours, minutes and seconds, each unit once and largest first, like 30m, 1h30m or 90s, or a number of seconds like 1800", s)
-	}
-	d, err := time.ParseDuration(body)
-	if err != nil {
-		return 0, fmt.Errorf("%q is too long a duration; give at most a few days, such as 72h", s)
-	}
-	if d%time.Second != 0 {
-		return 0, fmt.Errorf("%q is not a whole number of seconds; round it, such as 1m30s for 1.5m", s)
-	}
-	if neg {
-		d = -d
-	}
-	return Duration(d), nil
+	d, err := duration.Parse(s)
+	return Duration(d), err
 }
 
 // UnmarshalYAML accepts an integer number of seconds or a duration string.
@@ -137,16 +116,7 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 func (d Duration) Seconds() int64 { return int64(time.Duration(d) / time.Second) }
 
 // String writes the duration the way a user would (30m0s becomes 30m).
-func (d Duration) String() string {
-	s := time.Duration(d).String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}
+func (d Duration) String() string { return duration.Format(time.Duration(d)) }
 
 // MarshalYAML writes the duration as a user would ("30m"), so a description
 // written by the wizard reads like a hand-written one.
@@ -155,36 +125,30 @@ func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
 func (Duration) jsonSchema() map[string]any {
 	return map[string]any{"oneOf": []any{
 		map[string]any{"type": "integer", "minimum": 0, "description": "seconds"},
-		map[string]any{"type": "string", "pattern": "^[0-9]+$|" + durationRE.String(), "description": "a duration such as 30m or 1h30m (each unit once, largest first), or seconds"},
+		map[string]any{"type": "string", "pattern": "^[0-9]+$|" + duration.Pattern, "description": "a duration such as 30m or 1h30m (each unit once, largest first), or seconds"},
 	}}
 }
 
 // Signal is the name of the signal HTCondor sends on eviction ("SIGINT").
 type Signal string
 
-// trappable are the signals the shim may be asked to trap. Others are excluded
-// on purpose: SIGKILL and SIGSTOP cannot be caught, SIGUSR2 is DMTCP's own
-// checkpoint signal, and the rest mean faults or job control.
-var trappable = []struct {
-	name string
-	num  int
-}{
-	{"SIGHUP", 1}, {"SIGINT", 2}, {"SIGQUIT", 3}, {"SIGUSR1", 10},
-	{"SIGALRM", 14}, {"SIGTERM", 15}, {"SIGXCPU", 24},
-}
-
-// ParseSignal normalises a signal name or Linux number to "SIGNAME".
+// ParseSignal normalises a signal name or Linux number to "SIGNAME": one
+// of those signals.Table offers as an eviction signal. SIGKILL and SIGSTOP
+// cannot be caught, SIGUSR2 is DMTCP's own checkpoint signal, and the rest
+// mean faults or job control.
 func ParseSignal(s string) (Signal, error) {
 	s = strings.ToUpper(strings.TrimSpace(s))
 	n, numErr := strconv.Atoi(s)
-	for _, t := range trappable {
-		if (numErr == nil && n == t.num) || s == t.name || "SIG"+s == t.name {
-			return Signal(t.name), nil
+	for _, t := range signals.Table {
+		if t.Evict() && ((numErr == nil && n == t.Num) || s == t.Name || "SIG"+s == t.Name) {
+			return Signal(t.Name), nil
 		}
 	}
-	names := make([]string, len(trappable))
-	for i, t := range trappable {
-		names[i] = t.name
+	var names []string
+	for _, t := range signals.Table {
+		if t.Evict() {
+			names = append(names, t.Name)
+		}
 	}
 	return "", fmt.Errorf("signal %q cannot be the eviction signal; use one of %s (SIGINT is the shim's default)", s, strings.Join(names, ", "))
 }
@@ -199,10 +163,12 @@ func (Signal) jsonSchema() map[string]any {
 	// with or without SIG, or its number, as a number or as text.
 	var names, nums []string
 	var ints []int
-	for _, t := range trappable {
-		names = append(names, anyCase(strings.TrimPrefix(t.name, "SIG")))
-		nums = append(nums, strconv.Itoa(t.num))
-		ints = append(ints, t.num)
+	for _, t := range signals.Table {
+		if t.Evict() {
+			names = append(names, anyCase(strings.TrimPrefix(t.Name, "SIG")))
+			nums = append(nums, strconv.Itoa(t.Num))
+			ints = append(ints, t.Num)
+		}
 	}
 	pattern := `^\s*(?:(?:[Ss][Ii][Gg])?(?:` + strings.Join(names, "|") + `)|` + strings.Join(nums, "|") + `)\s*$`
 	return map[string]any{"anyOf": []any{

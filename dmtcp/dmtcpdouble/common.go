@@ -43,7 +43,10 @@ func Main(args []string) int {
 		fmt.Fprintln(os.Stderr, "mtcp_restart (dmtcp-condor test double): not meant to be run directly; use dmtcp_restart")
 		return 1
 	}
-	fmt.Fprintf(os.Stderr, "dmtcp test double: called as %q; install it as dmtcp_launch, dmtcp_coordinator, dmtcp_command, dmtcp_restart\n", name)
+	if len(args) == 3 && args[1] == "install" {
+		return installMain(args[2])
+	}
+	fmt.Fprintf(os.Stderr, "dmtcp test double: called as %q; install it as dmtcp_launch, dmtcp_coordinator, dmtcp_command, dmtcp_restart (dmtcp-double install PREFIX does)\n", name)
 	return 1
 }
 

@@ -53,6 +53,7 @@
 // killed with SIGKILL instead of exiting 0.
 //
 // The program itself is dmtcp/dmtcpdouble/cmd/dmtcp-double (a main that
-// calls Main); dmtcp/dmtcptest builds it for tests, and .ci/run builds it
-// for the CI's pool.
+// calls Main). Build installs it where there is the source and the go
+// command (dmtcp/dmtcptest for tests, the demo); .ci/run has it install
+// itself ("go run ./dmtcp/dmtcpdouble/cmd/dmtcp-double install PREFIX").
 package dmtcpdouble

@@ -1,7 +1,7 @@
 // Command dmtcp-double is the TEST DOUBLE of DMTCP's commands used by the
 // shim's tests where no real DMTCP is installed; see package dmtcpdouble.
-// Install it under the names dmtcp_launch, dmtcp_coordinator,
-// dmtcp_command, dmtcp_restart and mtcp_restart in a bin/ directory.
+// "dmtcp-double install PREFIX" installs it in PREFIX as DMTCP would be:
+// under the names of DMTCP's commands in bin/, with lib/dmtcp/ beside it.
 package main
 
 import (
